@@ -1,0 +1,52 @@
+/* insn.h - reading one instruction (opcode and immediates) from a function body or constant
+ * expression (spec 5.4). This is the only place that decodes instruction bytes: the validator reads
+ * through it and hands the result on to its sink (validate.h), so no later stage decodes again.
+ * It checks the binary format only (malformed input); typing is the validator's. */
+#ifndef K23VM_INSN_H
+#define K23VM_INSN_H
+
+#include "opcodes.h"
+#include "reader.h"
+
+typedef struct insn {
+    uint16_t op;     /* opcode */
+    uint32_t offset; /* of the opcode's first byte, from the module start */
+    union {
+        int64_t blocktype;  /* IMM_block: -64 (0x40) empty, a negative valtype encoding, or a typeidx >= 0 */
+        uint32_t index;     /* label, func, local, global, table, data, elem */
+        struct {
+            uint32_t type, table;
+        } call_ind;
+        struct {
+            uint32_t align; /* log2, as encoded */
+            uint32_t mem;
+            uint64_t offset;
+            uint8_t lane; /* IMM_memarg_lane */
+        } mem;
+        struct {
+            uint32_t count;       /* labels before the default */
+            uint32_t labels_off;  /* module offset of the first label LEB, to read them again */
+            uint32_t deflt;       /* the default label */
+        } br_table;
+        struct {
+            uint32_t count; /* 0 for plain `select` (0x1B) */
+            valtype type;   /* the single type when count == 1 */
+        } select;
+        struct {
+            uint32_t a, b;  /* mem_init: data, mem; table_init: elem, table; copies: dst, src */
+        } pair;
+        valtype reftype;
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32;   /* bits */
+        uint64_t f64;   /* bits */
+        uint8_t v128[16]; /* also the shuffle lanes */
+        uint8_t lane;
+    } u;
+} insn;
+
+/* Reads one instruction at r->p. On failure returns false with r->err set ("illegal opcode",
+ * "integer too large", "unexpected end", "malformed reference type", ...). */
+bool insn_read(reader *r, insn *out);
+
+#endif

@@ -25,7 +25,8 @@ typedef struct insn {
         } mem;
         struct {
             uint32_t count;       /* labels before the default */
-            uint32_t labels_off;  /* module offset of the first label LEB, to read them again */
+            uint32_t labels_off;  /* module offset of the first label LEB, to read them again:
+                                   * count u32 LEBs, known to be well-formed, then the default */
             uint32_t deflt;       /* the default label */
         } br_table;
         struct {
@@ -44,6 +45,13 @@ typedef struct insn {
         uint8_t lane;
     } u;
 } insn;
+
+/* blocktype encodings kept in insn.u.blocktype (5.4.1): the single bytes 0x40 and valtype are
+ * negative s33 values; a type index is >= 0. */
+#define INSN_BLOCK_EMPTY_BYTE 0x40
+#define INSN_BLOCK_EMPTY ((int64_t)INSN_BLOCK_EMPTY_BYTE - 0x80) /* -64 */
+/* The value type of a single-valtype block type (blocktype < 0 and not INSN_BLOCK_EMPTY). */
+static inline valtype insn_block_valtype(int64_t bt) { return (valtype)(bt + 0x80); }
 
 /* Reads one instruction at r->p. On failure returns false with r->err set ("illegal opcode",
  * "integer too large", "unexpected end", "malformed reference type", ...). */

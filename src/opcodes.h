@@ -9,7 +9,7 @@
  *   code    the opcode byte, or the u32 sub-opcode after a prefix
  *   "text"  the text-format name ("i32.add")
  *   imm     immediate kind: IMM_<imm> (see enum imm_kind below)
- *   sig     typing: SIG_<sig>, a fixed signature from the SIGS list in opcodes.def, or SIG_special
+ *   sig     typing: SIG_<sig>, a fixed signature from the SIG list in opcodes.def, or SIG_special
  *           when the validator types the instruction itself (control, variables, references, ...)
  *   aux     per-kind extra fact: memory accesses: log2 of the natural alignment;
  *           lane instructions: number of lanes; 0 otherwise
@@ -82,5 +82,37 @@ typedef struct opinfo {
 } opinfo;
 
 extern const opinfo op_info[OP_COUNT_];
+
+/* A fixed signature (SIG list in opcodes.def): pops params[0..nparams) (params[0] deepest),
+ * pushes `result` unless it is 0. */
+typedef struct siginfo {
+    uint8_t nparams;
+    valtype params[3];
+    valtype result;
+} siginfo;
+
+extern const siginfo sig_info[SIG_COUNT_];
+
+/* The two prefix bytes of WebAssembly 2.0 (5.4): 0xFC for saturating truncation, bulk memory and
+ * tables, 0xFD for SIMD. A u32 sub-opcode follows either. */
+#define OP_PREFIX_MISC 0xFCu
+#define OP_PREFIX_SIMD 0xFDu
+
+/* Decode tables, (prefix, code) -> opcode + 1; 0 marks an illegal opcode. The single-byte table
+ * also maps the prefixes 0xFC and 0xFD to 0: insn_read looks at them first. */
+#define OP_FC_COUNT 18u /* 0xFC sub-opcodes 0..17 */
+extern const uint16_t op_by_byte[256];
+extern const uint16_t op_by_fc[OP_FC_COUNT];
+extern const uint16_t op_by_fd[256];
+
+/* The opcode for (prefix, code), or OP_COUNT_ when there is none ("illegal opcode"). */
+static inline opcode op_lookup(uint32_t prefix, uint32_t code)
+{
+    uint16_t v = 0;
+    if (prefix == 0) v = code < 256 ? op_by_byte[code] : 0;
+    else if (prefix == OP_PREFIX_MISC) v = code < OP_FC_COUNT ? op_by_fc[code] : 0;
+    else if (prefix == OP_PREFIX_SIMD) v = code < 256 ? op_by_fd[code] : 0;
+    return v ? (opcode)(v - 1) : OP_COUNT_;
+}
 
 #endif

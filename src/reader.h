@@ -91,7 +91,7 @@ K23VM_INLINE bool rd_s32(reader *r, int32_t *out)
 
 K23VM_INLINE bool rd_f32(reader *r, uint32_t *bits)
 {
-    const uint8_t *b;
+    const uint8_t *b = NULL; /* set on success; initialised for -Wmaybe-uninitialized */
     if (!rd_bytes(r, 4, &b)) return false;
     *bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
     return true;
@@ -99,7 +99,7 @@ K23VM_INLINE bool rd_f32(reader *r, uint32_t *bits)
 
 K23VM_INLINE bool rd_f64(reader *r, uint64_t *bits)
 {
-    const uint8_t *b;
+    const uint8_t *b = NULL; /* set on success; initialised for -Wmaybe-uninitialized */
     if (!rd_bytes(r, 8, &b)) return false;
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = v << 8 | b[i];

@@ -1,0 +1,117 @@
+# Makefile - the front door: wraps CMake and the scripts. Every target first runs
+# scripts/install-deps, which installs missing Debian packages (and is quick when none are).
+#
+#   make demo                  build, then decode + validate a real module and list what it has
+#   make test                  unit tests (normal + ASan/UBSan builds), freestanding check, spec tests
+#   make fuzz FUZZ_SECONDS=N   libFuzzer over decode + validate; crashes go to fuzz/crashes/
+#   make bench                 decode + validate throughput in MB/s
+#   make build | clean
+#
+# Build directories: build/ (RelWithDebInfo), build-asan/ (-DK23VM_SANITIZE=ON), build-fuzz/ (clang,
+# -DK23VM_FUZZ=ON). Pass extra CMake flags with CMAKE_FLAGS=...
+
+CMAKE ?= cmake
+CTEST ?= ctest
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+ESBUILD_VERSION ?= 0.28.2
+MAKEFLAGS += --no-print-directory
+
+.PHONY: all deps build build-asan demo test test-unit test-asan test-spec fuzz bench clean help
+
+all: build
+
+help:
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@scripts/install-deps
+
+# Configure once; after that the generated build files re-run CMake when a CMakeLists.txt changes.
+$(BUILD)/CMakeCache.txt: | deps
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+$(BUILD_ASAN)/CMakeCache.txt: | deps
+	$(CMAKE) -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DK23VM_SANITIZE=ON $(CMAKE_FLAGS)
+
+$(BUILD_FUZZ)/CMakeCache.txt: | deps
+	$(CMAKE) -S . -B $(BUILD_FUZZ) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DK23VM_FUZZ=ON $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+build-asan: deps $(BUILD_ASAN)/CMakeCache.txt
+	$(CMAKE) --build $(BUILD_ASAN) -j $(JOBS)
+
+# ---- demo ---------------------------------------------------------------------------------------
+demo: build
+	@echo
+	@echo "== k23vm demo: examples/demo.c was compiled to wasm32-wasi by clang; k23vm decodes and"
+	@echo "== validates it and lists its sections, imports and exports with their types."
+	@echo
+	$(BUILD)/tools/k23vm inspect $(BUILD)/examples/demo.wasm
+	@echo
+	@echo "== A module cut short is rejected with the reason and the byte offset:"
+	@head -c 1000 $(BUILD)/examples/demo.wasm > $(BUILD)/examples/demo-truncated.wasm
+	-$(BUILD)/tools/k23vm validate $(BUILD)/examples/demo-truncated.wasm
+	@echo
+	@echo "== (the interpreter that will run it comes in a later revision)"
+
+# ---- tests --------------------------------------------------------------------------------------
+# The unit tests and checks in both builds, then the spec suite. Each step stops the run on failure.
+test: test-unit test-asan test-spec
+
+test-unit: build
+	$(CTEST) --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-asan: build-asan
+	$(CTEST) --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+
+test-spec: build
+	@if [ -x spec-tests/run ]; then \
+		echo "spec-tests/run --set wasm-2.0"; spec-tests/run --set wasm-2.0; \
+	else \
+		echo "spec-tests/run does not exist yet: spec tests skipped"; \
+	fi
+
+# ---- fuzzing ------------------------------------------------------------------------------------
+# -fork=2 runs two fuzzing processes (one per core) and keeps going after a crash, so one run can
+# collect several; the run fails if it found any.
+fuzz: deps $(BUILD_FUZZ)/CMakeCache.txt build
+	$(CMAKE) --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_module
+	scripts/fuzz-seeds $(BUILD_FUZZ)/seeds
+	@mkdir -p fuzz/crashes $(BUILD_FUZZ)/corpus
+	@before=$$(ls fuzz/crashes | wc -l); \
+	$(BUILD_FUZZ)/fuzz/fuzz_module -fork=$(JOBS) -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+		-artifact_prefix=fuzz/crashes/ $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/seeds \
+		2>$(BUILD_FUZZ)/fuzz.log; \
+	status=$$?; tail -n 5 $(BUILD_FUZZ)/fuzz.log; \
+	after=$$(ls fuzz/crashes | wc -l); \
+	echo "fuzz: $(FUZZ_SECONDS) s, corpus $$(ls $(BUILD_FUZZ)/corpus | wc -l) inputs," \
+		"$$((after - before)) new crashing inputs in fuzz/crashes/ (log: $(BUILD_FUZZ)/fuzz.log)"; \
+	if [ $$after -gt $$before ]; then \
+		echo "fuzz: reproduce with $(BUILD_FUZZ)/fuzz/fuzz_module FILE; once fixed, move FILE to tests/regress/"; \
+		exit 1; \
+	fi; \
+	exit $$status
+
+# ---- benchmarks ---------------------------------------------------------------------------------
+# A large real module: esbuild's wasm build (~14 MB, Go compiled to wasm) from the npm registry,
+# fetched once into $(BUILD)/bench-deps/ (never committed). The demo module rides along.
+ESBUILD_WASM = $(BUILD)/bench-deps/node_modules/esbuild-wasm/esbuild.wasm
+
+$(ESBUILD_WASM): | deps
+	mkdir -p $(BUILD)/bench-deps
+	npm install --prefix $(BUILD)/bench-deps --no-audit --no-fund --no-save --silent esbuild-wasm@$(ESBUILD_VERSION)
+
+bench: build $(ESBUILD_WASM)
+	$(BUILD)/bench/decode_bench $(ESBUILD_WASM) $(BUILD)/examples/demo.wasm
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

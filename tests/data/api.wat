@@ -1,0 +1,32 @@
+;; api.wat - a small module with one of each kind of import and export, used by test_api.c
+;; (converted to api.wasm with wat2wasm --debug-names at build time).
+(module
+  (type $binop (func (param i32 i32) (result i32)))
+  (import "env" "f" (func $f (param i32 i64) (result f32)))
+  (import "env" "mem" (memory 1 2))
+  (import "env" "tab" (table 3 funcref))
+  (import "env" "g" (global $g (mut f64)))
+  (global $g2 i32 (i32.const 42))
+  (global $g3 (mut i64) (i64.const -1))
+  (func $add (type $binop) (i32.add (local.get 0) (local.get 1)))
+  (func $countdown (param $n i32) (result i32) (local $acc i64)
+    (block $done
+      (loop $again
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (local.get $n))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $again)))
+    (i32.wrap_i64 (local.get $acc)))
+  (func $mem (result i32)
+    (i32.store (i32.const 0) (i32.const 7))
+    (memory.fill (i32.const 32) (i32.const 0) (i32.const 8))
+    (call_indirect (type $binop) (i32.const 1) (i32.load (i32.const 0)) (i32.const 0)))
+  (export "add" (func $add))
+  (export "g2" (global $g2))
+  (export "mem" (memory 0))
+  (export "tab" (table 0))
+  (export "countdown" (func $countdown))
+  (elem (i32.const 0) $add $countdown)
+  (elem declare func $mem)
+  (data (i32.const 16) "hello")
+  (data "passive"))

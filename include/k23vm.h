@@ -158,6 +158,17 @@ typedef struct k23vm_engine_config {
 
 typedef struct k23vm_engine k23vm_engine;
 
+/* How a NULL platform finds the hosted default without the freestanding core referring to it:
+ * the core defines this pointer weakly as NULL, and every hosted translation unit that includes
+ * this header defines it weakly as k23vm_platform_default, so the program's definition wins and
+ * pulls the POSIX platform out of libk23vm.a (see src/engine.c). Define K23VM_NO_DEFAULT_PLATFORM
+ * before including this header to keep the POSIX platform out of a hosted program. */
+#if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && !defined(K23VM_NO_DEFAULT_PLATFORM) && \
+    (defined(__GNUC__) || defined(__clang__))
+__attribute__((weak, visibility("default"))) const k23vm_platform *(*k23vm_default_platform_hook)(void) =
+    k23vm_platform_default;
+#endif
+
 /* Fills *cfg with the defaults. */
 void k23vm_engine_config_init(k23vm_engine_config *cfg);
 /* cfg may be NULL for the defaults. Returns an error (and *out = NULL) when the configuration

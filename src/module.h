@@ -138,15 +138,19 @@ struct k23vm_module {
 
     functype *types;
     uint32_t ntypes;
+    /* types[] as the public API shows them (k23vm_valkind arrays), built by module.c after
+     * validation; NULL in a module made only to be checked (k23vm_module_validate). */
+    k23vm_functype *api_types;
 
     import *imports;
     uint32_t nimports;
 
-    /* Function index space: functypes of imports then of defined functions. */
+    /* Function index space: type indices of imports then of defined functions. */
     uint32_t *func_typeidx;
     uint32_t nfuncs, nfunc_imports;
     func *funcs; /* defined: funcs[i] is function index nfunc_imports + i */
 
+    /* Table and memory index spaces: imports first, then the defined ones. */
     tabletype *tables;
     uint32_t ntables, ntable_imports;
     memtype *mems;

@@ -2,9 +2,14 @@
  *
  * The hottest code of decode and validation, so it is inline, reports failure as a bool and keeps
  * the first failure's static message and offset in the reader; the caller turns that into a
- * k23vm_error once. A reader for a section or function body is bounded by its end; running past it
- * is "unexpected end of section or function", past the module's end "unexpected end" (the
- * reference interpreter's distinction, which the spec tests check).
+ * k23vm_error once.
+ *
+ * Running out of bytes is "unexpected end of section or function" wherever it happens: the
+ * reference interpreter reports every end of input that way, and the spec tests match messages by
+ * prefix, so the tests that expect plain "unexpected end" accept it too. (decode.c says plain
+ * "unexpected end" for a truncated module header.) Lengths follow the reference interpreter's
+ * len32: a length larger than what is left from the length's own first byte to the reader's end
+ * is "length out of bounds"; one that fits that but not the bytes after the LEB runs into the end.
  */
 #ifndef K23VM_READER_H
 #define K23VM_READER_H
@@ -44,7 +49,7 @@ K23VM_INLINE size_t rd_left(const reader *r) { return (size_t)(r->end - r->p); }
 K23VM_INLINE bool rd_eof(const reader *r) { return r->p >= r->end; }
 
 K23VM_COLD bool rd_fail_at(reader *r, const uint8_t *at, const char *msg);
-/* "unexpected end" or "unexpected end of section or function", by which bound was hit. */
+/* "unexpected end of section or function" at the current position. */
 K23VM_COLD bool rd_fail_end(reader *r);
 
 K23VM_INLINE bool rd_u8(reader *r, uint8_t *out)
@@ -107,11 +112,20 @@ K23VM_INLINE bool rd_f64(reader *r, uint64_t *bits)
     return true;
 }
 
-/* A vector length (5.1.3) that must leave at least min_elem_size * n bytes in the reader: hostile
- * lengths are refused before anything is allocated for them. */
+/* A vector length (5.1.3): "length out of bounds" when n exceeds the bytes left counted from the
+ * length's first byte (the reference interpreter's len32), and, when min_elem_size is not 0, an
+ * end-of-input failure when n elements of at least min_elem_size bytes cannot follow. Either way
+ * a hostile length is refused before anything is allocated for it. min_elem_size 0 gives exactly
+ * the reference interpreter's behaviour (the elements then fail one by one); a caller that
+ * allocates for n elements then bounds its allocation by rd_left() itself. */
 bool rd_vec_len(reader *r, size_t min_elem_size, uint32_t *n);
 
-/* A name (5.2.4): length-prefixed UTF-8, validated; *out points into the module. */
+/* A byte-string length (the `string`/`name` length, 5.2.4 and 5.5.14), checked like a vector
+ * length with one-byte elements: the n bytes are then known to be there. */
+bool rd_len(reader *r, uint32_t *n);
+
+/* A name (5.2.4): length-prefixed UTF-8, validated ("malformed UTF-8 encoding"); *out points into
+ * the module. */
 bool rd_name(reader *r, const char **out, uint32_t *len);
 
 /* Whether [s, s+n) is well-formed UTF-8 (Unicode 3.9, no surrogates, no overlongs). */

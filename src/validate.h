@@ -15,6 +15,10 @@ typedef struct val_ctrl {
     uint16_t op;          /* OP_block, OP_loop, OP_if, OP_else, or OP_COUNT_ for the function body */
     bool unreachable;     /* the rest of this block is dead code (after br, return, unreachable...) */
     uint32_t height;      /* operand stack height at block entry (its parameters excluded) */
+    uint32_t start;       /* module offset of the opening block/loop/if (the body's start for
+                           * the function frame): identifies the block */
+    /* The block type. The function frame has no parameters (they are locals) and the function's
+     * results. A loop's branch target takes the params, every other block's the results. */
     uint32_t nparams, nresults;
     const valtype *params, *results;
 } val_ctrl;
@@ -22,14 +26,25 @@ typedef struct val_ctrl {
 typedef struct val_state {
     const k23vm_module *module;
     uint32_t funcidx;
-    const valtype *stack; /* operand types, bottom first; stack[height-1] is the top */
+    /* Operand types, bottom first; stack[height-1] is the top. In dead code an entry may be 0
+     * (the validation algorithm's Unknown: any type). */
+    const valtype *stack;
     uint32_t height;
     const val_ctrl *ctrl; /* ctrl[0] is the function body; ctrl[depth-1] the innermost block */
     uint32_t depth;
-    /* Locals: parameters first, then declared locals. */
+    /* Locals: parameters first, then declared locals. local_types has nlocals entries, but is
+     * NULL for a function with a huge number of locals (beyond 4096 + its body size), which the
+     * validator does not expand; val_local_type() answers for any function. */
     uint32_t nlocals;
-    const valtype *local_types; /* nlocals entries */
+    const valtype *local_types;
 } val_state;
+
+/* The type of local idx of the function being validated, or 0 when it has no such local. */
+valtype val_local_type(const val_state *vs, uint32_t idx);
+
+/* The function type of a block type (insn.u.blocktype, 3.2.2): empty, one result, or types[idx].
+ * False when a type index is out of range. */
+bool val_block_type(const k23vm_module *m, int64_t blocktype, functype *out);
 
 typedef struct val_sink {
     void *ctx;
@@ -39,7 +54,7 @@ typedef struct val_sink {
      * so vs shows its operands on top of the stack. Dead code (ctrl[depth-1].unreachable) is
      * passed too; a sink may drop it. */
     k23vm_error *(*insn)(void *ctx, const insn *in, const val_state *vs);
-    /* After the final `end`. */
+    /* After the final `end`: vs shows the function's results on the stack and depth 0. */
     k23vm_error *(*end)(void *ctx, const val_state *vs);
 } val_sink;
 

@@ -118,21 +118,26 @@ static k23vm_module *load(k23vm_engine *engine, const char *path, uint8_t **byte
 
 /* ---- printing types ---------------------------------------------------------------------------- */
 
-/* Names are UTF-8 of any content: print them quoted, escaping what a terminal should not see. */
-static void print_name(k23vm_name n)
+/* Names are UTF-8 of any content: print them quoted, escaping what a terminal should not see.
+ * Returns the number of bytes printed. */
+static int print_name(k23vm_name n)
 {
+    int w = 2;
     putchar('"');
     for (size_t i = 0; i < n.len; i++) {
         unsigned char c = (unsigned char)n.ptr[i];
         if (c == '"' || c == '\\')
-            printf("\\%c", c);
+            w += printf("\\%c", c);
         else if (c < 0x20 || c == 0x7f)
-            printf("\\%02x", c);
+            w += printf("\\%02x", c);
         else
-            putchar(c);
+            w += putchar(c) != EOF;
     }
     putchar('"');
+    return w;
 }
+
+static void pad(int printed, int column) { printf("%*s", printed < column ? column - printed : 1, ""); }
 
 static void print_limits(k23vm_limits l)
 {
@@ -256,10 +261,9 @@ static int cmd_inspect(k23vm_engine *engine, const char *path)
         k23vm_import im;
         if (!k23vm_module_import(m, i, &im)) continue;
         printf("  %4zu  ", i);
-        print_name(im.module);
+        int w = print_name(im.module);
         putchar(' ');
-        print_name(im.name);
-        printf("  ");
+        pad(w + 1 + print_name(im.name), 46);
         print_externtype(&im.type);
         putchar('\n');
     }
@@ -270,8 +274,7 @@ static int cmd_inspect(k23vm_engine *engine, const char *path)
         k23vm_export ex;
         if (!k23vm_module_export(m, i, &ex)) continue;
         printf("  %4zu  ", i);
-        print_name(ex.name);
-        printf("  ");
+        pad(print_name(ex.name), 24);
         print_externtype(&ex.type);
         putchar('\n');
     }

@@ -10,6 +10,16 @@ static const uint8_t valtype_ok[256] = {
     [K23VM_I32] = 1, [K23VM_I64] = 1, [K23VM_F32] = 1, [K23VM_F64] = 1,
     [K23VM_V128] = 1, [K23VM_FUNCREF] = 1, [K23VM_EXTERNREF] = 1,
 };
+const uint8_t insn_blocktype_byte[256] = {
+    [K23VM_I32] = 1, [K23VM_I64] = 1, [K23VM_F32] = 1, [K23VM_F64] = 1,
+    [K23VM_V128] = 1, [K23VM_FUNCREF] = 1, [K23VM_EXTERNREF] = 1, [INSN_BLOCK_EMPTY_BYTE] = 1,
+};
+
+const uint8_t insn_fast_imm[] = {
+    [IMM_label] = 1, [IMM_func] = 1, [IMM_local] = 1, [IMM_global] = 1, [IMM_i32] = 2, [IMM_memarg] = 3,
+    [IMM_block] = 4, [IMM_table_copy] = 0, /* sized to the last imm_kind */
+};
+_Static_assert(IMM_table_copy + 1 == sizeof insn_fast_imm, "insn_fast_imm covers every imm_kind");
 
 /* A reserved byte that must be 0x00 (memory.size/grow, memory.init/copy/fill: 5.4.6). It is a
  * byte, not a LEB128 zero: "\80\00" is malformed (binary.wast). */

@@ -57,4 +57,56 @@ static inline valtype insn_block_valtype(int64_t bt) { return (valtype)(bt + 0x8
  * "integer too large", "unexpected end", "malformed reference type", ...). */
 bool insn_read(reader *r, insn *out);
 
+/* How insn_read_fast takes an immediate kind: not at all (0), as a one-byte u32 index into
+ * u.index (1), a one-byte s32 into u.i32 (2), a memarg of two one-byte LEBs (3), a one-byte
+ * block type (4). */
+extern const uint8_t insn_fast_imm[];
+/* Bytes that are a value type, or 0x40 (the empty block type), as one-byte block types. */
+extern const uint8_t insn_blocktype_byte[256];
+
+/* insn_read with its common cases inline, for the validator's loop: single-byte opcodes without
+ * immediates or with immediates of one-byte LEBs (local.get 0, i32.const 1, br 0, i32.load
+ * align=2, block with an empty type ...). Everything else, errors included, goes to insn_read. */
+K23VM_INLINE bool insn_read_fast(reader *r, insn *out)
+{
+    const uint8_t *p = r->p;
+    if (K23VM_LIKELY(r->end - p >= 3)) {
+        uint32_t v = op_by_byte[p[0]];
+        if (K23VM_LIKELY(v)) {
+            uint8_t imm = op_info[v - 1].imm;
+            out->op = (uint16_t)(v - 1);
+            out->offset = (uint32_t)(p - r->base);
+            if (imm == IMM_none) {
+                r->p = p + 1;
+                return true;
+            }
+            uint8_t kind = insn_fast_imm[imm], b = p[1];
+            if (kind == 1 && b < 0x80) {
+                out->u.index = b;
+                r->p = p + 2;
+                return true;
+            }
+            if (kind == 2 && b < 0x80) {
+                out->u.i32 = (int32_t)((uint32_t)b << 25) >> 25;
+                r->p = p + 2;
+                return true;
+            }
+            if (kind == 3 && b < 32 && p[2] < 0x80) {
+                out->u.mem.align = b;
+                out->u.mem.mem = 0;
+                out->u.mem.offset = p[2];
+                out->u.mem.lane = 0;
+                r->p = p + 3;
+                return true;
+            }
+            if (kind == 4 && insn_blocktype_byte[b]) {
+                out->u.blocktype = (int64_t)b - 0x80;
+                r->p = p + 2;
+                return true;
+            }
+        }
+    }
+    return insn_read(r, out);
+}
+
 #endif

@@ -144,7 +144,7 @@ static bool push_vals(vctx *v, const valtype *ts, uint32_t n)
     if (n == 0) return true;
     if ((uint64_t)v->h + n > v->stk_cap && !grow(v, (void **)&v->stk, &v->stk_cap, (uint64_t)v->h + n, 1))
         return oom(v);
-    memcpy(v->stk + v->h, ts, n);
+    for (uint32_t i = 0; i < n; i++) v->stk[v->h + i] = ts[i]; /* mostly 1 or 2: no memcpy call */
     v->h += n;
     if (v->h > v->max_h) v->max_h = v->h;
     return true;
@@ -173,7 +173,7 @@ K23VM_INLINE bool pop_expect(vctx *v, valtype want, size_t off)
 
 /* pop_vals(ts): ts[n-1] is on top. Popping only lowers h; the popped entries stay in the array,
  * which lets a sink see an instruction's operands after they were checked (see sink_insn). */
-static bool pop_vals(vctx *v, const valtype *ts, uint32_t n, size_t off)
+K23VM_INLINE bool pop_vals(vctx *v, const valtype *ts, uint32_t n, size_t off)
 {
     const val_ctrl *top = &v->ctl[v->depth - 1];
     if (K23VM_LIKELY(v->h - top->height >= n)) {
@@ -514,7 +514,7 @@ static k23vm_error *func_body(vctx *v, uint32_t defidx, bool typing)
 
     for (;;) {
         const uint8_t *ip = r.p;
-        if (K23VM_UNLIKELY(!insn_read(&r, &in))) {
+        if (K23VM_UNLIKELY(!insn_read_fast(&r, &in))) {
             /* A read failure inside the body is malformed whatever else happens; one that ran into
              * the body's end is re-read the reference decoder's way, past it. */
             if (r.err_off >= (size_t)(v->body_end - m->bytes)) {
@@ -532,7 +532,11 @@ static k23vm_error *func_body(vctx *v, uint32_t defidx, bool typing)
 
         /* Fixed signatures: the common case, straight from the table. */
         if (K23VM_LIKELY(oi->sig != SIG_special)) {
-            if (oi->imm != IMM_none && !check_imm(v, &in, oi)) goto invalid;
+            if (oi->imm != IMM_none) {
+                /* Plain loads and stores inline: a memory, and an alignment within the natural. */
+                bool mem_ok = oi->imm == IMM_memarg && m->nmems && in.u.mem.align <= oi->aux;
+                if (!mem_ok && !check_imm(v, &in, oi)) goto invalid;
+            }
             const siginfo *s = &sig_info[oi->sig];
             if (!pop_vals(v, s->params, s->nparams, off)) goto invalid;
             SINK(h0);
@@ -584,7 +588,7 @@ static k23vm_error *func_body(vctx *v, uint32_t defidx, bool typing)
             }
             /* An `if` without `else` has an empty else branch, which must map the block's
              * parameters to its results (3.3.8: if with else omitted). */
-            if (top->op == OP_if &&
+            if (top->op == OP_if && (top->nparams | top->nresults) &&
                 (top->nparams != top->nresults || memcmp(top->params, top->results, top->nparams) != 0)) {
                 mismatch(v, off);
                 goto invalid;

@@ -88,7 +88,7 @@ K23VM_INLINE bool rd_s32(reader *r, int32_t *out)
 {
     if (K23VM_LIKELY(r->p < r->end && *r->p < 0x80)) {
         uint8_t b = *r->p++;
-        *out = (int32_t)(b << 25) >> 25;
+        *out = (int32_t)((uint32_t)b << 25) >> 25; /* shift unsigned: 127 << 25 overflows int */
         return true;
     }
     return rd_s32_slow(r, out);

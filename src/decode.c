@@ -841,7 +841,9 @@ k23vm_error *decode_module(k23vm_module *m)
     dec d;
     memset(&d, 0, sizeof d);
     d.m = m;
-    rd_init(&d.r, m->bytes, m->size);
+    /* An empty module may come without a buffer; the reader wants a pointer it can offset. */
+    static const uint8_t nothing[1];
+    rd_init(&d.r, m->bytes ? m->bytes : nothing, m->bytes ? m->size : 0);
     if (decode(&d)) return NULL;
     if (d.oom) return err_oom();
     const char *msg = d.r.err ? d.r.err : "malformed module";

@@ -74,8 +74,10 @@ static k23vm_error *module_make(k23vm_engine *engine, const uint8_t *bytes, size
         }
         if (len) memcpy(m->bytes, bytes, len);
     } else {
-        /* decode and validate only read the bytes; the cast is undone before anyone could write */
-        m->bytes = (uint8_t *)(uintptr_t)bytes;
+        /* decode and validate only read the bytes; the module is freed before anyone could
+         * write through this pointer. An empty module may come as NULL. */
+        static const uint8_t nothing[1];
+        m->bytes = (uint8_t *)(uintptr_t)(bytes ? bytes : nothing);
     }
     m->size = len;
 

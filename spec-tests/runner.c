@@ -3,24 +3,34 @@
  * embed.h, counting each command exactly once as passed, failed or skipped.
  *
  * Usage: k23vm-spec-runner [--mode interp|jit|tiered] [--bounds guard|explicit] [--set NAME]
- *                          [--json FILE] [--list FILE] [-v] [JSON...]
+ *                          [--json FILE] [--list FILE] [--no-isolate] [--timeout SECONDS] [-v]
+ *                          [JSON...]
  *        k23vm-spec-runner --self-test
  * --list FILE names the scripts one per line as "DISPLAY-NAME<TAB>PATH.json", or
  * "DISPLAY-NAME<TAB>!MESSAGE" for a script that could not be converted (reported as an error).
  * spec-tests/run is the usual way in: it converts and caches the .wast files and calls this.
+ * Each script runs in a child process with a time limit (default 600 s), so that a VM crash or
+ * hang costs that script, reported as an ERROR, and not the run; --no-isolate runs all in-process
+ * (for debuggers).
  *
  * Honest counting: a command passes only when the VM did what the script demands; a command
  * needing something the VM does not have yet (instantiation, calls) or a text-format module
  * (we take binaries only) is skipped with its reason; anything else that goes wrong, including
  * an unreadable script, is a failure. Exit status: 0 when nothing failed, 1 when a command
  * failed or a script was missing or unreadable, 2 on a usage or setup error. */
+#define _POSIX_C_SOURCE 200809L /* fork, pipe, waitpid, alarm, strsignal */
+
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "embed.h"
 #include "json.h"
@@ -169,6 +179,8 @@ typedef struct file_stat {
 typedef struct runner {
     embed *vm;
     bool verbose;
+    bool isolate;     /* each script in a child process (see run_script_isolated) */
+    unsigned timeout; /* seconds per isolated script, 0 for none */
     const char *set_name, *mode_name, *bounds_name;
     kind_stat *kinds;
     size_t nkinds;
@@ -192,16 +204,16 @@ static kind_stat *kind_for(runner *r, const char *name)
     return k;
 }
 
-static void count_skip_reason(runner *r, const char *kind, const char *reason)
+static void count_skip_reason(runner *r, const char *kind, const char *reason, unsigned long n)
 {
     for (size_t i = 0; i < r->nskips; i++) {
         if (strcmp(r->skips[i].kind, kind) == 0 && strcmp(r->skips[i].reason, reason) == 0) {
-            r->skips[i].count++;
+            r->skips[i].count += n;
             return;
         }
     }
     r->skips = xrealloc(r->skips, (r->nskips + 1) * sizeof *r->skips);
-    r->skips[r->nskips++] = (skip_reason){xstrdup(kind), xstrdup(reason), 1};
+    r->skips[r->nskips++] = (skip_reason){xstrdup(kind), xstrdup(reason), n};
 }
 
 /* ---- per-script state ------------------------------------------------------------------------------ */
@@ -769,7 +781,7 @@ static void run_script(runner *r, const char *name, const char *json_path)
             fs->c.skipped++;
             ks->c.skipped++;
             r->total.skipped++;
-            count_skip_reason(r, kind, res.why);
+            count_skip_reason(r, kind, res.why, 1);
             break;
         }
         if (res.mismatch) {
@@ -803,6 +815,180 @@ static void run_script(runner *r, const char *name, const char *json_path)
     free(s.dir);
 }
 
+/* ---- crash isolation ------------------------------------------------------------------------------ */
+
+/* Each script runs in a child process (unless --no-isolate), so that a crash or a hang of the VM
+ * in one script turns into an ERROR for that script and the run goes on. The child prints the
+ * script's report to stdout itself and hands its counts to the parent through a pipe, one record
+ * per line, fields separated by tabs:
+ *   N name | F passed failed skipped mismatches | E error | K kind passed failed skipped |
+ *   S kind reason count | END
+ * A child that dies before END had its counts lost: the script is reported as an error. */
+
+static void put_field(FILE *f, const char *s)
+{
+    fputc('\t', f);
+    for (; *s; s++) fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+}
+
+static void send_counts(const runner *r, FILE *f)
+{
+    const file_stat *fs = &r->files[r->nfiles - 1];
+    fprintf(f, "N");
+    put_field(f, fs->name);
+    fprintf(f, "\nF\t%lu\t%lu\t%lu\t%lu\n", fs->c.passed, fs->c.failed, fs->c.skipped, fs->mismatches);
+    if (fs->error) {
+        fprintf(f, "E");
+        put_field(f, fs->error);
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < r->nkinds; i++) {
+        const counts *c = &r->kinds[i].c;
+        if (!c->passed && !c->failed && !c->skipped) continue;
+        fprintf(f, "K");
+        put_field(f, r->kinds[i].name);
+        fprintf(f, "\t%lu\t%lu\t%lu\n", c->passed, c->failed, c->skipped);
+    }
+    for (size_t i = 0; i < r->nskips; i++) {
+        fprintf(f, "S");
+        put_field(f, r->skips[i].kind);
+        put_field(f, r->skips[i].reason);
+        fprintf(f, "\t%lu\n", r->skips[i].count);
+    }
+    fprintf(f, "END\n");
+}
+
+/* Splits line at tabs into at most max fields; returns the count. */
+static size_t split_tabs(char *line, char **fields, size_t max)
+{
+    size_t n = 0;
+    while (n < max) {
+        fields[n++] = line;
+        char *tab = strchr(line, '\t');
+        if (!tab) break;
+        *tab = '\0';
+        line = tab + 1;
+    }
+    return n;
+}
+
+static unsigned long to_ul(const char *s) { return strtoul(s, NULL, 10); }
+
+/* Applies a child's records to r. Returns false when they are incomplete. */
+static bool take_counts(runner *r, char *buf, const char *fallback_name)
+{
+    if (!strstr(buf, "\nEND\n")) return false;
+    file_stat *fs = NULL;
+    for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        *nl = '\0';
+        char *f[6];
+        size_t n = split_tabs(line, f, 6);
+        if (strcmp(f[0], "N") == 0 && n == 2) {
+            fs = new_file_stat(r, f[1]);
+        } else if (strcmp(f[0], "F") == 0 && n == 5) {
+            if (!fs) fs = new_file_stat(r, fallback_name);
+            fs->c = (counts){to_ul(f[1]), to_ul(f[2]), to_ul(f[3])};
+            fs->mismatches = to_ul(f[4]);
+            r->total.passed += fs->c.passed;
+            r->total.failed += fs->c.failed;
+            r->total.skipped += fs->c.skipped;
+            r->mismatches += fs->mismatches;
+        } else if (strcmp(f[0], "E") == 0 && n == 2 && fs) {
+            fs->error = xstrdup(f[1]);
+            r->file_errors++;
+        } else if (strcmp(f[0], "K") == 0 && n == 5) {
+            kind_stat *k = kind_for(r, f[1]);
+            k->c.passed += to_ul(f[2]);
+            k->c.failed += to_ul(f[3]);
+            k->c.skipped += to_ul(f[4]);
+        } else if (strcmp(f[0], "S") == 0 && n == 4) {
+            count_skip_reason(r, f[1], f[2], to_ul(f[3]));
+        }
+    }
+    return true;
+}
+
+static void run_script_isolated(runner *r, const char *name, const char *json_path)
+{
+    fflush(stdout);
+    fflush(stderr);
+    int fds[2];
+    if (pipe(fds) != 0) {
+        fprintf(stderr, "k23vm-spec-runner: pipe: %s; running %s in-process\n", strerror(errno), json_path);
+        run_script(r, name, json_path);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "k23vm-spec-runner: fork: %s; running %s in-process\n", strerror(errno), json_path);
+        close(fds[0]);
+        close(fds[1]);
+        run_script(r, name, json_path);
+        return;
+    }
+    if (pid == 0) {
+        /* The child: count from zero, report, and leave without running the parent's cleanup. */
+        close(fds[0]);
+        if (r->timeout) alarm(r->timeout);
+        for (size_t i = 0; i < r->nkinds; i++) r->kinds[i].c = (counts){0, 0, 0};
+        r->nskips = 0;
+        r->nfiles = 0;
+        r->skips = NULL;
+        r->files = NULL;
+        run_script(r, name, json_path);
+        fflush(stdout);
+        FILE *f = fdopen(fds[1], "w");
+        if (!f) _exit(3);
+        send_counts(r, f);
+        _exit(fclose(f) == 0 ? 0 : 3);
+    }
+    close(fds[1]);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 16384;
+            buf = xrealloc(buf, cap + 1);
+        }
+        ssize_t got = read(fds[0], buf + len, cap - len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) break;
+        len += (size_t)got;
+    }
+    close(fds[0]);
+    buf = xrealloc(buf, len + 2);
+    buf[len] = '\0';
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+
+    char *fallback = name ? xstrdup(name) : base_name(json_path);
+    bool exited_ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!exited_ok || !take_counts(r, buf, fallback)) {
+        char why[200];
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
+            snprintf(why, sizeof why, "timed out after %u s (its counts are lost)", r->timeout);
+        else if (WIFSIGNALED(status))
+            snprintf(why, sizeof why,
+                     "the runner crashed in this script: signal %d (%s) (its counts are lost)",
+                     WTERMSIG(status), strsignal(WTERMSIG(status)));
+        else
+            snprintf(why, sizeof why, "the runner exited with status %d in this script (its counts are lost)",
+                     WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        file_error(r, new_file_stat(r, fallback), why);
+    }
+    free(fallback);
+    free(buf);
+}
+
+static void run_one(runner *r, const char *name, const char *json_path)
+{
+    if (r->isolate)
+        run_script_isolated(r, name, json_path);
+    else
+        run_script(r, name, json_path);
+}
+
 /* Runs the scripts of a list file (see the header comment). Returns false when unreadable. */
 static bool run_list(runner *r, const char *list_path)
 {
@@ -829,7 +1015,7 @@ static bool run_list(runner *r, const char *list_path)
             if (*path == '!')
                 file_error(r, new_file_stat(r, line), path + 1);
             else
-                run_script(r, line, path);
+                run_one(r, line, path);
         }
         if (!nl) break;
         line = nl + 1;
@@ -927,7 +1113,7 @@ static void print_summary(const runner *r)
     if (!embed_can_execute(r->vm))
         printf("note: the VM has no instantiation yet: a module command passes on decode + validate alone\n");
     if (r->file_errors) {
-        printf("SCRIPT ERRORS: %lu script(s) could not be converted or read:\n", r->file_errors);
+        printf("SCRIPT ERRORS: %lu script(s) could not be converted, read or finished:\n", r->file_errors);
         for (size_t i = 0; i < r->nfiles; i++)
             if (r->files[i].error) printf("  %s: %s\n", r->files[i].name, r->files[i].error);
     }
@@ -938,20 +1124,28 @@ static void print_summary(const runner *r)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: k23vm-spec-runner [--mode interp|jit|tiered] [--bounds guard|explicit] [--set NAME]\n"
-               "                         [--json FILE] [--list FILE] [-v] [SCRIPT.json ...]\n"
-               "       k23vm-spec-runner --self-test\n");
+    fprintf(f,
+            "usage: k23vm-spec-runner [--mode interp|jit|tiered] [--bounds guard|explicit] [--set NAME]\n"
+            "                         [--json FILE] [--list FILE] [--no-isolate] [--timeout SECONDS] [-v]\n"
+            "                         [SCRIPT.json ...]\n"
+            "       k23vm-spec-runner --self-test\n");
 }
 
 int main(int argc, char **argv)
 {
-    runner r = {.set_name = "files", .mode_name = "interp", .bounds_name = "default"};
+    runner r = {.set_name = "files",
+                .mode_name = "interp",
+                .bounds_name = "default",
+                .isolate = true,
+                .timeout = 600};
     k23vm_exec_mode mode = K23VM_MODE_INTERP;
     k23vm_bounds_mode bounds = K23VM_BOUNDS_DEFAULT;
     const char *json_out = NULL;
     size_t nlists = 0, nscripts = 0;
     int status = 2;
 
+    /* Line-buffered, so that the last script reported is visible even if the runner dies. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     /* Sized for the worst case: every argument a list or a script. */
     const char **lists = xrealloc(NULL, (size_t)argc * sizeof *lists);
     const char **scripts = xrealloc(NULL, (size_t)argc * sizeof *scripts);
@@ -994,6 +1188,16 @@ int main(int argc, char **argv)
                 fprintf(stderr, "k23vm-spec-runner: unknown bounds mode %s\n", r.bounds_name);
                 goto out;
             }
+        } else if (strcmp(a, "--no-isolate") == 0) {
+            r.isolate = false;
+        } else if (strcmp(a, "--timeout") == 0 && has_value) {
+            char *end;
+            unsigned long t = strtoul(argv[++i], &end, 10);
+            if (*end || t > 86400) {
+                fprintf(stderr, "k23vm-spec-runner: bad --timeout %s\n", argv[i]);
+                goto out;
+            }
+            r.timeout = (unsigned)t;
         } else if (strcmp(a, "--set") == 0 && has_value) {
             r.set_name = argv[++i];
         } else if (strcmp(a, "--json") == 0 && has_value) {
@@ -1025,7 +1229,7 @@ int main(int argc, char **argv)
 
     bool ok = true;
     for (size_t i = 0; i < nlists; i++) ok = run_list(&r, lists[i]) && ok;
-    for (size_t i = 0; i < nscripts; i++) run_script(&r, NULL, scripts[i]);
+    for (size_t i = 0; i < nscripts; i++) run_one(&r, NULL, scripts[i]);
     if (json_out && !write_json(&r, json_out)) ok = false;
     print_summary(&r);
     status = !ok ? 2 : (r.total.failed || r.file_errors) ? 1 : 0;

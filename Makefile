@@ -80,13 +80,14 @@ test-spec: build
 	fi
 
 # ---- fuzzing ------------------------------------------------------------------------------------
-# -fork=2 runs two fuzzing processes (one per core) and keeps going after a crash, so one run can
-# collect several; the run fails if it found any.
+# -fork=$(JOBS) runs one fuzzing process per core. The run stops at the first crash, sanitizer report,
+# timeout or out-of-memory (a single allocation over 2 GB counts), saves the input in fuzz/crashes/
+# and fails. The corpus in build-fuzz/corpus/ carries over to the next run.
 fuzz: build build-fuzz
 	scripts/fuzz-seeds $(BUILD_FUZZ)/seeds
 	@mkdir -p fuzz/crashes $(BUILD_FUZZ)/corpus
 	@before=$$(ls fuzz/crashes | wc -l); \
-	$(BUILD_FUZZ)/fuzz/fuzz_module -fork=$(JOBS) -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+	$(BUILD_FUZZ)/fuzz/fuzz_module -fork=$(JOBS) \
 		-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
 		-artifact_prefix=fuzz/crashes/ $(BUILD_FUZZ)/corpus $(BUILD_FUZZ)/seeds \
 		2>$(BUILD_FUZZ)/fuzz.log; \

@@ -57,8 +57,8 @@ void embed_module_delete(embed_module *m);
  * bounds is EMBED_ERROR with K23VM_ERROR_UNINSTANTIABLE. */
 embed_status embed_instantiate(embed *e, embed_module *m, embed_outcome *o);
 
-/* Calls m's exported function `name` (not NUL-terminated, may contain NUL). On EMBED_OK the
- * results are in results[0 .. *nresults). */
+/* Calls m's exported function `name` (not NUL-terminated, may contain NUL). results has room
+ * for EMBED_MAX_RESULTS values; on EMBED_OK the results are in results[0 .. *nresults). */
 embed_status embed_invoke(embed *e, embed_module *m, const char *name, size_t name_len, const spec_val *args,
                           size_t nargs, spec_val *results, size_t *nresults, embed_outcome *o);
 

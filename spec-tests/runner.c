@@ -253,11 +253,13 @@ static void res_skip(result *res, const char *fmt, ...)
 #define SKIP_NO_EXEC "needs instantiation/execution, which the VM does not have yet"
 #define SKIP_TEXT "text-format module (the runner takes binary modules only)"
 
-/* A module command's product: the module (NULL when it failed to load), under its name. */
+/* A module command's product: the module (NULL when it failed to load or was skipped), under
+ * its name. */
 typedef struct mod_entry {
     char *name; /* "$M" or NULL */
     unsigned long line;
     embed_module *m;
+    bool skipped; /* a text-format module: what uses it is skipped too, not failed */
 } mod_entry;
 
 typedef struct script {
@@ -301,7 +303,7 @@ static bool is_text_module(const json_value *cmd)
 }
 
 /* The module an action or register names: by "module" name, else the current one. Returns
- * false (and fails res) when there is none or it did not load. */
+ * false when there is none or it did not load (res failed) or it was skipped (res skipped). */
 static bool resolve_module(script *s, const json_value *name, embed_module **out, result *res)
 {
     long idx = s->current;
@@ -320,6 +322,10 @@ static bool resolve_module(script *s, const json_value *name, embed_module **out
         }
     } else if (idx < 0) {
         res_fail(res, "no module defined before this command");
+        return false;
+    }
+    if (s->mods[idx].skipped) {
+        res_skip(res, "uses a skipped module");
         return false;
     }
     if (!s->mods[idx].m) {
@@ -461,9 +467,10 @@ static void cmd_module(script *s, const json_value *cmd, unsigned long line, res
     const char *name = json_string(json_get(cmd, "name"));
     s->mods = xrealloc(s->mods, (s->nmods + 1) * sizeof *s->mods);
     mod_entry *me = &s->mods[s->nmods];
-    *me = (mod_entry){name ? xstrdup(name) : NULL, line, NULL};
+    *me = (mod_entry){name ? xstrdup(name) : NULL, line, NULL, false};
     s->current = (long)s->nmods++;
     if (is_text_module(cmd)) {
+        me->skipped = true;
         res_skip(res, SKIP_TEXT);
         return;
     }

@@ -63,7 +63,11 @@ demo: build
 	@echo "== (the interpreter that will run it comes in a later revision)"
 
 # ---- tests --------------------------------------------------------------------------------------
-# The unit tests and checks in both builds, then the spec suite. Each step stops the run on failure.
+# The unit tests and checks in both builds, the spec suite under the sanitizers (its log printed in
+# full only when it fails), then the spec suite in the normal build. Each step stops the run on
+# failure.
+SPEC_RUN = spec-tests/run --set wasm-2.0
+
 test: test-unit test-asan test-spec
 
 test-unit: build
@@ -71,10 +75,18 @@ test-unit: build
 
 test-asan: build-asan
 	$(CTEST) --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+	@if [ -x spec-tests/run ]; then \
+		echo "K23VM_BUILD_DIR=$(BUILD_ASAN) $(SPEC_RUN) > $(BUILD_ASAN)/spec.log"; \
+		if K23VM_BUILD_DIR=$(BUILD_ASAN) $(SPEC_RUN) > $(BUILD_ASAN)/spec.log 2>&1; then \
+			echo "spec suite under ASan/UBSan: $$(tail -n 1 $(BUILD_ASAN)/spec.log)"; \
+		else \
+			cat $(BUILD_ASAN)/spec.log; echo "spec suite under ASan/UBSan FAILED"; exit 1; \
+		fi; \
+	fi
 
 test-spec: build
 	@if [ -x spec-tests/run ]; then \
-		echo "spec-tests/run --set wasm-2.0"; spec-tests/run --set wasm-2.0; \
+		echo "$(SPEC_RUN)"; $(SPEC_RUN); \
 	else \
 		echo "spec-tests/run does not exist yet: spec tests skipped"; \
 	fi

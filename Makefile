@@ -120,7 +120,8 @@ ESBUILD_WASM = $(BUILD)/bench-deps/node_modules/esbuild-wasm/esbuild.wasm
 
 $(ESBUILD_WASM): | deps
 	mkdir -p $(BUILD)/bench-deps
-	npm install --prefix $(BUILD)/bench-deps --no-audit --no-fund --no-save --silent esbuild-wasm@$(ESBUILD_VERSION)
+	npm install --prefix $(BUILD)/bench-deps --no-audit --no-fund --no-save --silent \
+		esbuild-wasm@$(ESBUILD_VERSION)
 
 bench: build $(ESBUILD_WASM)
 	$(BUILD)/bench/decode_bench $(ESBUILD_WASM) $(BUILD)/examples/demo.wasm

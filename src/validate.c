@@ -238,7 +238,7 @@ static bool locals_setup(vctx *v, const functype *ft, const func *f)
     uint32_t nflat = (uint32_t)(v->nlocals < cap ? v->nlocals : cap);
     if (nflat > v->flat_cap && !grow(v, (void **)&v->flat, &v->flat_cap, nflat, 1)) return oom(v);
     uint32_t k = nflat < ft->nparams ? nflat : ft->nparams;
-    memcpy(v->flat, ft->params, k);
+    if (k) memcpy(v->flat, ft->params, k);
     for (uint32_t i = 0; i < f->nruns && k < nflat; i++) {
         uint32_t c = f->runs[i].count;
         if (c > nflat - k) c = nflat - k;
@@ -494,6 +494,8 @@ static k23vm_error *func_body(vctx *v, uint32_t defidx, bool typing)
         return v->err;
     }
     const functype *ft = &m->types[f->typeidx];
+    /* The operand stack exists from the start: pop_vals forms pointers into it even for n = 0. */
+    if (!v->stk && !grow(v, (void **)&v->stk, &v->stk_cap, 64, 1)) return oom(v), v->err;
     if (!locals_setup(v, ft, f)) return v->err;
     if (!push_ctrl(v, OP_COUNT_, f->body_start, 0, NULL, ft->nresults, ft->results)) return v->err;
 

@@ -57,6 +57,17 @@ static inline valtype insn_block_valtype(int64_t bt) { return (valtype)(bt + 0x8
  * "integer too large", "unexpected end", "malformed reference type", ...). */
 bool insn_read(reader *r, insn *out);
 
+/* A reader over the labels of a br_table that insn_read decoded from the module bytes
+ * [bytes, bytes + size): `count` rd_u32 calls give the labels, one more the default. They were
+ * read once already, so these calls cannot fail. */
+K23VM_INLINE reader insn_br_table_labels(const uint8_t *bytes, size_t size, const insn *in)
+{
+    reader r;
+    rd_init(&r, bytes, size);
+    r.p = bytes + in->u.br_table.labels_off;
+    return r;
+}
+
 /* How insn_read_fast takes an immediate kind: not at all (0), as a one-byte u32 index into
  * u.index (1), a one-byte s32 into u.i32 (2), a memarg of two one-byte LEBs (3), a one-byte
  * block type (4). */

@@ -643,9 +643,7 @@ static k23vm_error *func_body(vctx *v, uint32_t defidx, bool typing)
                 goto invalid;
             }
             const valtype *dts = label_types(&v->ctl[v->depth - 1 - in.u.br_table.deflt], &nd);
-            reader lr;
-            rd_init(&lr, m->bytes, m->size);
-            lr.p = m->bytes + in.u.br_table.labels_off;
+            reader lr = insn_br_table_labels(m->bytes, m->size, &in);
             uint32_t h1 = v->h;
             for (uint32_t i = 0; i < in.u.br_table.count; i++) {
                 uint32_t l = 0;

@@ -11,8 +11,9 @@
  *   imm     immediate kind: IMM_<imm> (see enum imm_kind below)
  *   sig     typing: SIG_<sig>, a fixed signature from the SIG list in opcodes.def, or SIG_special
  *           when the validator types the instruction itself (control, variables, references, ...)
- *   aux     per-kind extra fact: memory accesses: log2 of the natural alignment;
- *           lane instructions: number of lanes; 0 otherwise
+ *   aux     per-kind extra fact: memory accesses (memarg, memarg_lane): log2 of the natural
+ *           alignment, so a *_lane access has 16 >> aux lanes; extract/replace_lane: number of
+ *           lanes; i8x16.shuffle: 32, the bound of its lane indices; 0 otherwise
  *
  * The decoder maps (prefix, code) to OP_* through tables built from this list; the validator takes
  * the stack effect from `sig`; names and the disassembler take "text". Later consumers (interpreter,

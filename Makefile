@@ -4,7 +4,7 @@
 #   make demo                  build, then decode + validate a real module and list what it has
 #   make test                  unit tests (normal + ASan/UBSan builds), freestanding check, spec tests
 #   make fuzz FUZZ_SECONDS=N   libFuzzer over decode + validate; crashes go to fuzz/crashes/
-#   make bench                 decode + validate throughput in MB/s
+#   make bench [BENCH_ARGS=..] benchmark suite (native, V8, k23vm) + decode MB/s: bench/results/
 #   make build | clean
 #
 # Build directories: build/ (RelWithDebInfo), build-asan/ (-DK23VM_SANITIZE=ON), build-fuzz/ (clang,
@@ -114,9 +114,14 @@ fuzz: build build-fuzz
 	exit $$status
 
 # ---- benchmarks ---------------------------------------------------------------------------------
-# A large real module: esbuild's wasm build (~14 MB, Go compiled to wasm) from the npm registry,
-# fetched once into $(BUILD)/bench-deps/ (never committed). The demo module rides along.
+# Decode + validate MB/s on a large real module: esbuild's wasm build (~14 MB, Go compiled to wasm)
+# from the npm registry, fetched once into $(BUILD)/bench-deps/ (never committed), and the demo
+# module. Then the suite: bench/run runs the programs of bench/programs/ (built by the CMake target
+# bench_programs, which is not part of `all`, so `make test` neither builds nor runs them) natively,
+# under V8 and under k23vm, and writes bench/results/latest.md (with the decode figures) and
+# latest.png. BENCH_ARGS goes to bench/run, e.g. BENCH_ARGS="--reps 3 --only fib,sieve".
 ESBUILD_WASM = $(BUILD)/bench-deps/node_modules/esbuild-wasm/esbuild.wasm
+BENCH_ARGS ?=
 
 $(ESBUILD_WASM): | deps
 	mkdir -p $(BUILD)/bench-deps
@@ -124,7 +129,11 @@ $(ESBUILD_WASM): | deps
 		esbuild-wasm@$(ESBUILD_VERSION)
 
 bench: build $(ESBUILD_WASM)
-	$(BUILD)/bench/decode_bench $(ESBUILD_WASM) $(BUILD)/examples/demo.wasm
+	$(CMAKE) --build $(BUILD) -j $(JOBS) --target bench_programs
+	$(BUILD)/bench/decode_bench $(ESBUILD_WASM) $(BUILD)/examples/demo.wasm > $(BUILD)/bench/decode.txt \
+		|| { cat $(BUILD)/bench/decode.txt; exit 1; }
+	@cat $(BUILD)/bench/decode.txt
+	bench/run --build $(BUILD) --append "Decode + validate (bench/decode_bench)=$(BUILD)/bench/decode.txt" $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

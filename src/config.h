@@ -9,6 +9,13 @@
 #define K23VM_ARCH_AARCH64 1
 #elif defined(__riscv) && __riscv_xlen == 64
 #define K23VM_ARCH_RISCV64 1
+#if defined(__riscv_float_abi_double)
+#define K23VM_RISCV_FLOAT_REGS 1 /* fs0-fs11 are callee-saved (src/arch/ctx_riscv64.c) */
+#endif
+#endif
+
+#if defined(__linux__)
+#define K23VM_OS_LINUX 1
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)

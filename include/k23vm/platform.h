@@ -57,6 +57,19 @@ typedef struct k23vm_platform {
     uint64_t (*monotonic_ns)(void *ctx);
     /* Diagnostics. Optional. */
     void (*log)(void *ctx, k23vm_log_level level, const char *msg);
+
+    /* Guard-page bounds (K23VM_BOUNDS_GUARD) need thread_slot: without it a store in such an
+     * engine cannot be made (choose K23VM_BOUNDS_EXPLICIT). Both are optional otherwise.
+     * thread_slot: the address of a pointer-sized variable private to the calling thread (thread-
+     * or CPU-local while wasm runs), NULL until the core sets it. The core keeps the thread's
+     * innermost running wasm activation there; the fault handler hands its value to
+     * k23vm_handle_fault (k23vm.h).
+     * fault_init: makes sure memory faults of wasm code reach k23vm_handle_fault; the hosted build
+     * installs its SIGSEGV/SIGBUS handlers once. Called whenever a store is made in a guard-page
+     * engine, so it must be cheap after the first time. NULL when faults are forwarded anyway
+     * (a kernel's page fault handler). */
+    void **(*thread_slot)(void *ctx);
+    bool (*fault_init)(void *ctx);
 } k23vm_platform;
 
 /* The hosted default (POSIX). Not present in freestanding builds. */

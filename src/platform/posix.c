@@ -1,13 +1,29 @@
 /* posix.c - the hosted platform (include/k23vm/platform.h) for Linux and other POSIX systems.
- * The only file of the library that calls the operating system. */
+ * The only file of the library that calls the operating system.
+ *
+ * Guard-page bounds: the thread slot is a thread-local variable, and fault_init installs
+ * SIGSEGV and SIGBUS handlers (once per process) that hand every fault to k23vm_handle_fault
+ * (src/store/fault.c). When the fault is an out-of-bounds access of wasm code, the handler edits
+ * the interrupted context as k23vm_handle_fault says (program counter, stack pointer, first two
+ * argument registers) and returns: the kernel's sigreturn then enters the core's context restore
+ * routine with the signal mask as it was, which a longjmp out of the handler would not give.
+ * Faults that are not ours go to the handler that was installed before ours, or, if that was
+ * the default action, the default is restored and the faulting instruction runs again into it.
+ * Editing the context is written for Linux on x86-64, AArch64 and RISC-V 64; elsewhere the
+ * platform has no thread_slot hook and guard-page stores cannot be made (explicit bounds work).
+ */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
-#include "k23vm/platform.h"
+#include "config.h"
+#include "k23vm.h"
 
 static void *px_alloc(void *ctx, size_t n)
 {
@@ -88,6 +104,117 @@ static void px_log(void *ctx, k23vm_log_level level, const char *msg)
     fprintf(stderr, "k23vm %s: %s\n", names[level & 3], msg);
 }
 
+/* ---- guard-page faults ------------------------------------------------------------------------- */
+
+#if defined(K23VM_OS_LINUX) && (defined(K23VM_ARCH_X86_64) || defined(K23VM_ARCH_AARCH64) || defined(K23VM_ARCH_RISCV64))
+#define PX_HAVE_FAULTS 1
+
+static __thread void *px_current; /* the thread's innermost guarded activation (runtime.h) */
+
+static void **px_thread_slot(void *ctx)
+{
+    (void)ctx;
+    return &px_current;
+}
+
+static struct sigaction px_prev_segv, px_prev_bus;
+
+static void px_fault_of(const ucontext_t *uc, k23vm_fault *f)
+{
+#if defined(K23VM_ARCH_X86_64)
+    f->pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    f->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    f->fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    f->arg0 = (uintptr_t)uc->uc_mcontext.gregs[REG_RDI];
+    f->arg1 = (uintptr_t)uc->uc_mcontext.gregs[REG_RSI];
+#elif defined(K23VM_ARCH_AARCH64)
+    f->pc = (uintptr_t)uc->uc_mcontext.pc;
+    f->sp = (uintptr_t)uc->uc_mcontext.sp;
+    f->fp = (uintptr_t)uc->uc_mcontext.regs[29];
+    f->arg0 = (uintptr_t)uc->uc_mcontext.regs[0];
+    f->arg1 = (uintptr_t)uc->uc_mcontext.regs[1];
+#else
+    f->pc = (uintptr_t)uc->uc_mcontext.__gregs[REG_PC];
+    f->sp = (uintptr_t)uc->uc_mcontext.__gregs[REG_SP];
+    f->fp = (uintptr_t)uc->uc_mcontext.__gregs[REG_S0];
+    f->arg0 = (uintptr_t)uc->uc_mcontext.__gregs[REG_A0];
+    f->arg1 = (uintptr_t)uc->uc_mcontext.__gregs[REG_A0 + 1];
+#endif
+}
+
+static void px_resume(ucontext_t *uc, const k23vm_fault_resume *r)
+{
+#if defined(K23VM_ARCH_X86_64)
+    uc->uc_mcontext.gregs[REG_RIP] = (greg_t)r->pc;
+    uc->uc_mcontext.gregs[REG_RSP] = (greg_t)r->sp;
+    uc->uc_mcontext.gregs[REG_RDI] = (greg_t)r->arg0;
+    uc->uc_mcontext.gregs[REG_RSI] = (greg_t)r->arg1;
+#elif defined(K23VM_ARCH_AARCH64)
+    uc->uc_mcontext.pc = r->pc;
+    uc->uc_mcontext.sp = r->sp;
+    uc->uc_mcontext.regs[0] = r->arg0;
+    uc->uc_mcontext.regs[1] = r->arg1;
+#else
+    uc->uc_mcontext.__gregs[REG_PC] = r->pc;
+    uc->uc_mcontext.__gregs[REG_SP] = r->sp;
+    uc->uc_mcontext.__gregs[REG_A0] = r->arg0;
+    uc->uc_mcontext.__gregs[REG_A0 + 1] = r->arg1;
+#endif
+}
+
+static void px_on_fault(int sig, siginfo_t *info, void *context)
+{
+    ucontext_t *uc = context;
+    k23vm_fault f;
+    px_fault_of(uc, &f);
+    f.addr = (uintptr_t)info->si_addr;
+    k23vm_fault_resume r;
+    if (k23vm_handle_fault(px_current, &f, &r)) {
+        px_resume(uc, &r);
+        return;
+    }
+    /* Not ours: chain. */
+    const struct sigaction *prev = sig == SIGBUS ? &px_prev_bus : &px_prev_segv;
+    if (prev->sa_flags & SA_SIGINFO) {
+        prev->sa_sigaction(sig, info, context);
+    } else if (prev->sa_handler == SIG_DFL || prev->sa_handler == SIG_IGN) {
+        /* Put the old disposition back; the instruction faults again and the default acts (an
+         * ignored SIGSEGV from a real fault would only loop). */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, prev->sa_handler == SIG_DFL ? prev : &dfl, NULL);
+    } else {
+        prev->sa_handler(sig);
+    }
+}
+
+static int px_fault_state; /* 0 not yet, 1 installing, 2 installed, 3 failed */
+
+static bool px_fault_init(void *ctx)
+{
+    (void)ctx;
+    int st = __atomic_load_n(&px_fault_state, __ATOMIC_ACQUIRE);
+    if (st == 2) return true;
+    if (st == 3) return false;
+    int expect = 0;
+    if (__atomic_compare_exchange_n(&px_fault_state, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = px_on_fault;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        bool ok = sigaction(SIGSEGV, &sa, &px_prev_segv) == 0 && sigaction(SIGBUS, &sa, &px_prev_bus) == 0;
+        __atomic_store_n(&px_fault_state, ok ? 2 : 3, __ATOMIC_RELEASE);
+        return ok;
+    }
+    /* Another thread is installing: wait for its answer. */
+    while ((st = __atomic_load_n(&px_fault_state, __ATOMIC_ACQUIRE)) == 1) {
+    }
+    return st == 2;
+}
+#endif
+
 static k23vm_platform posix_platform = {
     .ctx = NULL,
     .alloc = px_alloc,
@@ -101,6 +228,10 @@ static k23vm_platform posix_platform = {
     .make_executable = px_make_executable,
     .monotonic_ns = px_monotonic_ns,
     .log = px_log,
+#ifdef PX_HAVE_FAULTS
+    .thread_slot = px_thread_slot,
+    .fault_init = px_fault_init,
+#endif
 };
 
 const k23vm_platform *k23vm_platform_default(void)

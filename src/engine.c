@@ -88,6 +88,12 @@ k23vm_error *k23vm_engine_new(const k23vm_engine_config *cfg, k23vm_engine **out
     e->plat = *plat;
     e->mode = cfg->mode;
     e->bounds = bounds;
+    /* The stores' allocator (pooling or plain) is made once per engine (src/store/alloc.c). */
+    k23vm_error *err = store_engine_init(e, cfg);
+    if (err) {
+        mem_free(plat, e, sizeof *e);
+        return err;
+    }
     *out = e;
     return NULL;
 }
@@ -95,6 +101,7 @@ k23vm_error *k23vm_engine_new(const k23vm_engine_config *cfg, k23vm_engine **out
 void k23vm_engine_delete(k23vm_engine *engine)
 {
     if (!engine) return;
+    store_engine_fini(engine);
     /* The hooks live inside the block being freed: copy them out first. */
     k23vm_platform plat = engine->plat;
     mem_free(&plat, engine, sizeof *engine);

@@ -14,7 +14,16 @@ struct k23vm_engine {
     k23vm_exec_mode mode;
     /* Resolved: K23VM_BOUNDS_GUARD or K23VM_BOUNDS_EXPLICIT, never DEFAULT. */
     k23vm_bounds_mode bounds;
+    /* The allocator shared by the engine's stores (src/store/alloc.c: the pooling allocator),
+     * made by store_engine_init; NULL: every store uses a plain allocator of its own. */
+    struct store_allocator *alloc;
 };
+
+/* The store's part of an engine (src/store/alloc.c). k23vm_engine_new calls store_engine_init
+ * once plat, mode and bounds are set (an error fails the engine); k23vm_engine_delete calls
+ * store_engine_fini before freeing the engine. */
+k23vm_error *store_engine_init(k23vm_engine *e, const k23vm_engine_config *cfg);
+void store_engine_fini(k23vm_engine *e);
 
 /* Whether the platform has what guard-page bounds checking needs: reserve, commit, protect and
  * release, and a page size. */

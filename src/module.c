@@ -10,6 +10,7 @@
 #include "decode.h"
 #include "engine.h"
 #include "error.h"
+#include "interp/interp.h"
 #include "validate.h"
 
 /* ---- making and freeing ------------------------------------------------------------------------ */
@@ -18,6 +19,7 @@ static void module_free(k23vm_module *m, bool owns_bytes)
 {
     if (!m) return;
     const k23vm_platform *plat = m->plat;
+    interp_module_free(m); /* code translated lazily by the interpreter, not in the arena */
     arena_free(&m->arena);
     if (owns_bytes) mem_free(plat, m->bytes, m->size);
     mem_free(plat, m, sizeof *m);

@@ -183,6 +183,11 @@ struct k23vm_module {
     uint32_t nlocal_names;
     wname module_name;
     bool has_module_name;
+
+    /* The one mutable part: the interpreter's translated code (src/interp/), per defined function,
+     * filled lazily and published with compare-and-swap so that threads sharing the module may
+     * race on it; freed by interp_module_free. NULL until the first translation. */
+    struct icode **interp_code;
 };
 
 K23VM_INLINE const functype *module_functype(const k23vm_module *m, uint32_t funcidx)

@@ -34,6 +34,32 @@
 #define K23VM_PRINTF(f, a)
 #endif
 
+/* Interpreter dispatch (src/interp/exec.c): computed goto (direct threading) where the compiler
+ * has labels as values, unless the build asks for the portable switch (CMake option
+ * K23VM_INTERP_SWITCH, which defines the macro of the same name). */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(K23VM_INTERP_SWITCH)
+#define K23VM_INTERP_GOTO 1
+#endif
+/* Guard-page mode without software checks needs the interpreter's fault table (asm goto and an
+ * ELF section of access/trap-path pairs, src/interp/exec.c); written for x86-64 so far. Elsewhere
+ * the interpreter checks bounds in software in both modes. */
+#if defined(K23VM_ARCH_X86_64) && defined(__ELF__) && (defined(__GNUC__) || defined(__clang__))
+#define K23VM_INTERP_FAULT_TABLE 1
+#endif
+/* Population count as one instruction (else a bit-twiddling fallback: the libgcc helper
+ * __popcountdi2 is not available to the freestanding core). */
+#if defined(__POPCNT__) || defined(__aarch64__) || defined(__riscv_zbb)
+#define K23VM_HAS_POPCNT 1
+#endif
+/* Hardware square root reachable by inline asm (else __builtin_sqrt, which may call libm). */
+#if defined(K23VM_ARCH_X86_64) || defined(K23VM_ARCH_AARCH64) || (defined(K23VM_ARCH_RISCV64) && defined(__riscv_d))
+#define K23VM_HAS_SQRT_ASM 1
+#endif
+/* The interpreter stores values little-endian in its slots, as the wasm memory is. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "k23vm supports little-endian targets only"
+#endif
+
 /* Debug-only checks of internal invariants; never on guest-controlled input (STYLE.md rule 10). */
 #ifdef K23VM_DEBUG
 #define K23VM_ASSERT(x) ((x) ? (void)0 : __builtin_trap())

@@ -168,8 +168,11 @@ typedef struct k23vm_pool_config {
     uint32_t tables;         /* table slots [100] */
     size_t instance_bytes;   /* bytes per instance slot: the instance, its functions, globals and
                               * segment references [1 MiB of address space, committed on use] */
-    uint64_t memory_pages;   /* most pages of one memory [65536 in guard mode, 16384 in explicit] */
+    uint64_t memory_pages;   /* most pages of one memory [65536] */
     uint32_t table_elements; /* most elements of one table [65536] */
+    size_t keep_resident;    /* bytes at the start of a memory slot kept committed (and cleared)
+                              * between users, so that re-instantiating needs no system call;
+                              * (size_t)-1 for none [65536] */
 } k23vm_pool_config;
 
 typedef struct k23vm_engine_config {
@@ -183,6 +186,17 @@ typedef struct k23vm_engine_config {
 } k23vm_engine_config;
 
 typedef struct k23vm_engine k23vm_engine;
+
+/* How a NULL platform finds the hosted default without the freestanding core referring to it:
+ * the core defines this pointer weakly as NULL, and every hosted translation unit that includes
+ * this header defines it weakly as k23vm_platform_default, so the program's definition wins and
+ * pulls the POSIX platform out of libk23vm.a (see src/engine.c). Define K23VM_NO_DEFAULT_PLATFORM
+ * before including this header to keep the POSIX platform out of a hosted program. */
+#if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && !defined(K23VM_NO_DEFAULT_PLATFORM) && \
+    (defined(__GNUC__) || defined(__clang__))
+__attribute__((weak, visibility("default"))) const k23vm_platform *(*k23vm_default_platform_hook)(void) =
+    k23vm_platform_default;
+#endif
 
 /* Fills *cfg with the defaults. */
 void k23vm_engine_config_init(k23vm_engine_config *cfg);
@@ -298,7 +312,7 @@ size_t k23vm_trap_frame_count(const k23vm_trap *trap);
 bool k23vm_trap_frame(const k23vm_trap *trap, size_t i, k23vm_frame *out);
 void k23vm_trap_delete(k23vm_trap *trap);
 /* For host functions: a trap with code K23VM_TRAP_HOST and this message (copied). Never NULL:
- * without memory it is a static "out of memory" trap (code K23VM_TRAP_RESOURCE), which
+ * without memory for it, it is a static trap of that code with the message "host trap", which
  * k23vm_trap_delete recognises. */
 k23vm_trap *k23vm_trap_new(k23vm_store *store, const char *message);
 

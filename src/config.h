@@ -18,6 +18,15 @@
 #define K23VM_OS_LINUX 1
 #endif
 
+/* AddressSanitizer: the hosted fault adapter tells it when a fault skips C frames. */
+#if defined(__SANITIZE_ADDRESS__)
+#define K23VM_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define K23VM_ASAN 1
+#endif
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define K23VM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define K23VM_UNLIKELY(x) __builtin_expect(!!(x), 0)

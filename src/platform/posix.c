@@ -2,7 +2,8 @@
  * The only file of the library that calls the operating system.
  *
  * Guard-page bounds: the thread slot is a thread-local variable, and fault_init installs
- * SIGSEGV and SIGBUS handlers (once per process) that hand every fault to k23vm_handle_fault
+ * SIGSEGV and SIGBUS handlers (again whenever something replaced them) that hand every fault to
+ * k23vm_handle_fault
  * (src/store/fault.c). When the fault is an out-of-bounds access of wasm code, the handler edits
  * the interrupted context as k23vm_handle_fault says (program counter, stack pointer, first two
  * argument registers) and returns: the kernel's sigreturn then enters the core's context restore
@@ -119,6 +120,12 @@ static void **px_thread_slot(void *ctx)
 
 static struct sigaction px_prev_segv, px_prev_bus;
 
+#ifdef K23VM_ASAN
+/* The fault may resume in exec_call, past C frames that never return: their stack poisoning is
+ * stale, as after a longjmp, which AddressSanitizer learns of through this call. */
+void __asan_handle_no_return(void);
+#endif
+
 static void px_fault_of(const ucontext_t *uc, k23vm_fault *f)
 {
 #if defined(K23VM_ARCH_X86_64)
@@ -170,6 +177,9 @@ static void px_on_fault(int sig, siginfo_t *info, void *context)
     f.addr = (uintptr_t)info->si_addr;
     k23vm_fault_resume r;
     if (k23vm_handle_fault(px_current, &f, &r)) {
+#ifdef K23VM_ASAN
+        __asan_handle_no_return();
+#endif
         px_resume(uc, &r);
         return;
     }
@@ -189,29 +199,34 @@ static void px_on_fault(int sig, siginfo_t *info, void *context)
     }
 }
 
-static int px_fault_state; /* 0 not yet, 1 installing, 2 installed, 3 failed */
+/* Installs px_on_fault for SIGSEGV and SIGBUS unless it is already there, keeping what was
+ * there to chain to. Another library (or a test harness) may have put its own handler in since
+ * the last store was made; then ours goes back on top of it. The lock keeps two threads from
+ * installing at once (each would chain to the other). */
+static int px_fault_lock;
+
+static bool px_install(int sig, struct sigaction *prev)
+{
+    struct sigaction cur;
+    if (sigaction(sig, NULL, &cur) != 0) return false;
+    if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == px_on_fault) return true;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = px_on_fault;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    *prev = cur;
+    return sigaction(sig, &sa, NULL) == 0;
+}
 
 static bool px_fault_init(void *ctx)
 {
     (void)ctx;
-    int st = __atomic_load_n(&px_fault_state, __ATOMIC_ACQUIRE);
-    if (st == 2) return true;
-    if (st == 3) return false;
-    int expect = 0;
-    if (__atomic_compare_exchange_n(&px_fault_state, &expect, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = px_on_fault;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
-        sigemptyset(&sa.sa_mask);
-        bool ok = sigaction(SIGSEGV, &sa, &px_prev_segv) == 0 && sigaction(SIGBUS, &sa, &px_prev_bus) == 0;
-        __atomic_store_n(&px_fault_state, ok ? 2 : 3, __ATOMIC_RELEASE);
-        return ok;
+    while (__atomic_exchange_n(&px_fault_lock, 1, __ATOMIC_ACQUIRE)) {
     }
-    /* Another thread is installing: wait for its answer. */
-    while ((st = __atomic_load_n(&px_fault_state, __ATOMIC_ACQUIRE)) == 1) {
-    }
-    return st == 2;
+    bool ok = px_install(SIGSEGV, &px_prev_segv) && px_install(SIGBUS, &px_prev_bus);
+    __atomic_store_n(&px_fault_lock, 0, __ATOMIC_RELEASE);
+    return ok;
 }
 #endif
 

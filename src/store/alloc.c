@@ -9,10 +9,11 @@
  *  pooling  per engine, three regions reserved once (instance, memory and table slots, each
  *           slot followed by inaccessible space: memory slots by their guard), a free list of
  *           slots each, under a spin lock since the stores of an engine may run on several
- *           threads. Slots are handed out zeroed: a memory slot is decommitted when freed (the
- *           platform's decommit drops the pages), and the used part of an instance or table slot
- *           is cleared when freed and stays committed for the next user. Instantiating then
- *           costs one commit of the memory's initial pages and no other system call.
+ *           threads. Slots are handed out zeroed: a memory slot keeps its first keep_resident
+ *           bytes committed and clears them, and decommits the rest (the platform's decommit
+ *           drops the pages); the used part of an instance or table slot is cleared when freed
+ *           and stays committed for the next user. Re-instantiating a module whose memory fits
+ *           the resident part then costs no system call at all.
  */
 #include "engine.h"
 #include "store.h"
@@ -169,12 +170,13 @@ typedef struct pool_slots {
     uint32_t count;
     uint32_t nfree;
     uint32_t *free;      /* slot numbers; the top is free[nfree - 1] */
-    size_t *committed;   /* per slot: bytes from its start committed (instances, tables) */
+    size_t *committed;   /* per slot: bytes from its start committed */
 } pool_slots;
 
 typedef struct pool {
     store_allocator base; /* first: the engine's store_allocator* is the pool */
     int lock;
+    uint64_t keep_resident; /* bytes of a memory slot kept committed between users */
     pool_slots inst, mem, tab;
 } pool;
 
@@ -238,6 +240,11 @@ static void pool_instance_free(store_allocator *a, void *block, size_t bytes, ui
     slot_put(p, &p->inst, n);
 }
 
+/* Memory slots: committed[n] is how much of the slot is accessible (and zero) while it is free:
+ * the first keep_resident bytes of the last user stay committed and are cleared in place, the rest
+ * is decommitted. Re-instantiating a module whose memory fits that prefix costs no system call
+ * and no page fault. In guard mode the slot must be inaccessible past the new memory's size, so
+ * a smaller memory takes one protect of the difference. */
 static bool pool_memory_alloc(store_allocator *a, k23vm_memory *m, uint64_t bytes, uint64_t max_bytes)
 {
     (void)max_bytes; /* the slot is as large as the largest memory the pool allows */
@@ -246,14 +253,22 @@ static bool pool_memory_alloc(store_allocator *a, k23vm_memory *m, uint64_t byte
     uint32_t n;
     if (!slot_take(p, &p->mem, &n)) return false;
     uint8_t *base = slot_base(&p->mem, n);
-    uint64_t commit = round_up(bytes, plat->page_size);
-    if (commit && !plat->commit(plat->ctx, base, (size_t)commit, K23VM_PROT_READ | K23VM_PROT_WRITE)) {
+    uint64_t want = round_up(bytes, plat->page_size), have = p->mem.committed[n];
+    bool done = true;
+    if (want > have) {
+        done = plat->commit(plat->ctx, base + have, (size_t)(want - have), K23VM_PROT_READ | K23VM_PROT_WRITE);
+        if (done) p->mem.committed[n] = want;
+    } else if (want < have && a->guard) {
+        done = plat->protect(plat->ctx, base + want, (size_t)(have - want), K23VM_PROT_NONE);
+        if (done) p->mem.committed[n] = want;
+    }
+    if (!done) {
         slot_put(p, &p->mem, n);
         return false;
     }
     m->base = base;
     m->reserved = p->mem.slot_size;
-    m->capacity = commit;
+    m->capacity = p->mem.committed[n];
     m->guard = a->guard;
     m->alloc_slot = n;
     return true;
@@ -261,9 +276,7 @@ static bool pool_memory_alloc(store_allocator *a, k23vm_memory *m, uint64_t byte
 
 static bool pool_memory_grow(store_allocator *a, k23vm_memory *m, uint64_t new_bytes)
 {
-    pool *p = (pool *)a;
     if (new_bytes > a->max_memory_pages * WASM_PAGE) return false;
-    (void)p;
     return reserved_grow(a->plat, m, new_bytes);
 }
 
@@ -271,10 +284,16 @@ static void pool_memory_free(store_allocator *a, k23vm_memory *m)
 {
     pool *p = (pool *)a;
     const k23vm_platform *plat = a->plat;
-    /* Dropping the pages zeroes them for the next user and returns the memory to the system.
-     * If the platform cannot, the slot is not reused (leaked to the pool, never to the guest). */
-    if (m->capacity && !plat->decommit(plat->ctx, m->base, (size_t)m->capacity)) return;
-    slot_put(p, &p->mem, m->alloc_slot);
+    uint32_t n = m->alloc_slot;
+    /* (Pages that a smaller guard-mode memory made inaccessible in pool_memory_alloc were clear
+     * already and stay so.) */
+    uint64_t keep = m->capacity < p->keep_resident ? m->capacity : p->keep_resident;
+    /* Dropping the pages zeroes them for the next user and gives the memory back. If the platform
+     * cannot, the slot is not reused (lost to the pool, never shown to a guest). */
+    if (m->capacity > keep && !plat->decommit(plat->ctx, m->base + keep, (size_t)(m->capacity - keep))) return;
+    if (keep) memset(m->base, 0, (size_t)keep);
+    p->mem.committed[n] = keep;
+    slot_put(p, &p->mem, n);
     m->base = NULL;
 }
 
@@ -399,6 +418,7 @@ k23vm_error *store_engine_init(k23vm_engine *e, const k23vm_engine_config *cfg)
     p->base.max_memory_pages = pages;
     p->base.max_table_elements = elems;
     p->base.max_instance_bytes = (size_t)(inst_slot - ps);
+    p->keep_resident = round_up(pc->keep_resident == (size_t)-1 ? 0 : pc->keep_resident ? pc->keep_resident : WASM_PAGE, ps);
     k23vm_error *err = slots_init(plat, &p->inst, "instance", ninst, inst_slot, inst_slot - ps);
     if (!err) err = slots_init(plat, &p->mem, "memory", nmem, mem_slot, pages * WASM_PAGE);
     if (!err) err = slots_init(plat, &p->tab, "table", ntab, tab_slot, tab_slot - ps);

@@ -1,6 +1,7 @@
 // node-run.mjs - runs one benchmark program's wasm build under Node's V8 and prints the line
-// bench/run reads from every runner: "checksum=N seconds=S". Only the call of the export `run`
-// is timed: compiling and instantiating the module happen before the clock starts.
+// bench/run reads from every runner: "checksum=N seconds=S cpu=C" (wall-clock time, and the CPU
+// time of the whole process, V8's background compiler and GC threads included). Only the call of
+// the export `run` is timed: compiling and instantiating the module happen before the clock starts.
 //
 //   node [V8 FLAGS] bench/node-run.mjs FILE.wasm [--expect CHECKSUM]
 //
@@ -45,13 +46,16 @@ if (typeof run !== 'function') {
     process.exit(2);
 }
 
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const result = run();
 const t1 = performance.now();
+const c1 = process.cpuUsage(c0);
 
 // i64 results arrive as BigInt, i32 as Number; both are printed unsigned, as the native build does.
 const checksum = typeof result === 'bigint' ? BigInt.asUintN(64, result) : BigInt(result >>> 0);
-console.log(`checksum=${checksum} seconds=${((t1 - t0) / 1000).toFixed(6)}`);
+const cpu = (c1.user + c1.system) / 1e6;
+console.log(`checksum=${checksum} seconds=${((t1 - t0) / 1000).toFixed(6)} cpu=${cpu.toFixed(6)}`);
 if (expect !== null && checksum !== BigInt.asUintN(64, expect)) {
     console.error(`node-run: ${file}: checksum ${checksum}, expected ${expect}`);
     process.exit(3);

@@ -106,7 +106,7 @@ static uint32_t tb_func_locals(tb *t, uint32_t type, const localrun *runs, uint3
     uint32_t i = t->m.nfuncs - t->m.nfunc_imports;
     func *f = &t->funcs[i];
     f->typeidx = type;
-    memcpy(t->runs[i], runs, nruns * sizeof *runs);
+    if (nruns) memcpy(t->runs[i], runs, nruns * sizeof *runs);
     f->runs = t->runs[i];
     f->nruns = nruns;
     for (uint32_t k = 0; k < nruns; k++) f->nlocals += runs[k].count;

@@ -2,11 +2,11 @@
  * of the VM goes through these functions, and nothing else in spec-tests/ includes k23vm.h for
  * more than its types.
  *
- * Today the VM decodes and validates (k23vm_module_new) and nothing more, so embed_load works and
- * instantiate, invoke, get and register answer EMBED_UNSUPPORTED, which the runner counts as
- * skipped. When the store/instance API lands, these are the only functions to fill in (plus the
- * spectest host module, see embed.c); the runner's command logic, value comparison and counting
- * already handle every outcome below. */
+ * embed.c implements them with the store/instance API: a store per script with the spectest host
+ * module, instantiation through a linker, calls, globals and registration (its header comment has
+ * the details). EMBED_UNSUPPORTED remains for a VM that cannot execute (the runner counts such
+ * commands as skipped, never passed); the runner's command logic, value comparison and counting
+ * handle every outcome below. */
 #ifndef K23_SPEC_EMBED_H
 #define K23_SPEC_EMBED_H
 
@@ -44,7 +44,7 @@ enum { EMBED_MAX_RESULTS = 64 };
 embed *embed_new(k23vm_exec_mode mode, k23vm_bounds_mode bounds, char *err, size_t errlen);
 void embed_delete(embed *e);
 
-/* Whether instantiate/invoke/get/register can do anything. False until the VM has a store. */
+/* Whether instantiate/invoke/get/register can do anything (true since the VM has a store). */
 bool embed_can_execute(const embed *e);
 
 /* Decodes and validates bytes into a module (k23vm_module_new). On failure *out is NULL and o

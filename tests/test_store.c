@@ -1198,7 +1198,15 @@ static int oom_scenario(const k23vm_platform *plat, k23vm_allocator_kind alloc, 
         result = K23VM_ERROR_RESOURCE;
         goto out;
     }
+    /* wasm code: the interpreter translates "id" on this first call and may run out too. */
     k23vm_val a = v_i32(21), r;
+    STEP(k23vm_func_call(s, export_of(inst, "id", K23VM_EXTERN_FUNC).of.func, &a, 1, &r, 1, &trap));
+    if (trap) {
+        assert_int_equal(k23vm_trap_code_of(trap), K23VM_TRAP_RESOURCE);
+        result = K23VM_ERROR_RESOURCE;
+        goto out;
+    }
+    assert_int_equal(r.of.i32, 21);
     STEP(k23vm_func_call(s, f, &a, 1, &r, 1, &trap));
     if (trap) {
         assert_int_equal(k23vm_trap_code_of(trap), K23VM_TRAP_RESOURCE);

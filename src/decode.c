@@ -60,6 +60,8 @@ typedef struct dec {
     size_t sec_start;    /* offset of the current section's contents */
     size_t sec_end;      /* ... and of its end as declared (may lie past the module's end) */
     bool oom;            /* an allocation failed: K23VM_ERROR_RESOURCE, not malformed */
+    const char *limit;   /* first implementation limit exceeded (K23VM_ERROR_RESOURCE) ... */
+    size_t limit_off;    /* ... and where; decoding goes on so that malformed input still says so */
 
     bool has_codesec, has_names;
     uint32_t nfunc_decl; /* entries of the function section */
@@ -95,6 +97,19 @@ K23VM_INLINE size_t dec_pos(const dec *d) { return rd_offset(&d->r, d->r.p); }
 K23VM_INLINE bool dec_fail(dec *d, size_t off, const char *msg)
 {
     return rd_fail_at(&d->r, d->r.base + off, msg);
+}
+
+/* Implementation limits (spec appendix A.1 allows them). They keep the validator's and the tiers'
+ * work linear in the module's size: a br to a label of n results costs O(n), a frame of n locals
+ * costs O(n) to enter. The figures are those common engines use, so a module that runs elsewhere
+ * runs here. */
+enum { LIMIT_PARAMS = 1000, LIMIT_RESULTS = 1000, LIMIT_LOCALS = 50000 };
+
+static void dec_limit(dec *d, const uint8_t *at, const char *what)
+{
+    if (d->limit) return;
+    d->limit = what;
+    d->limit_off = rd_offset(&d->r, at);
 }
 
 /* ---- types (5.3) ------------------------------------------------------------------------------- */
@@ -296,6 +311,8 @@ static bool sec_type(dec *d)
         functype *ft = &types[i];
         if (!rd_resulttype(r, &ft->nparams, &ft->params)) return false;
         if (!rd_resulttype(r, &ft->nresults, &ft->results)) return false;
+        if (ft->nparams > LIMIT_PARAMS) dec_limit(d, at, "more than 1000 parameters in a function type");
+        if (ft->nresults > LIMIT_RESULTS) dec_limit(d, at, "more than 1000 results in a function type");
     }
     d->m->types = types;
     d->m->ntypes = n;
@@ -578,6 +595,7 @@ static bool rd_code(dec *d, func *f)
     }
     /* 5.5.13: the total number of locals must fit a u32 (index space of locals). */
     if (total > UINT32_MAX) return rd_fail_at(r, locals_at, "too many locals");
+    if (total > LIMIT_LOCALS) dec_limit(d, locals_at, "more than 50000 locals in a function");
 
     size_t body_start = dec_pos(d);
     if (end_off > (size_t)(r->end - r->base) || body_start >= end_off || r->base[end_off - 1] != 0x0B)
@@ -843,7 +861,10 @@ k23vm_error *decode_module(k23vm_module *m)
     /* An empty module may come without a buffer; the reader wants a pointer it can offset. */
     static const uint8_t nothing[1];
     rd_init(&d.r, m->bytes ? m->bytes : nothing, m->bytes ? m->size : 0);
-    if (decode(&d)) return NULL;
+    if (decode(&d)) {
+        if (!d.limit) return NULL;
+        return err_new(m->plat, K23VM_ERROR_RESOURCE, d.limit_off, "implementation limit: %s", d.limit);
+    }
     if (d.oom) return err_oom();
     const char *msg = d.r.err ? d.r.err : "malformed module";
     return err_new(m->plat, K23VM_ERROR_MALFORMED, d.r.err_off, "%s", msg);

@@ -145,6 +145,19 @@ static void malformed_at(buf *b, const char *msg, size_t offset, int line)
     drop(NULL, b);
 }
 #define MALFORMED(b, msg) malformed_at((b), (msg), ANY_OFFSET, __LINE__)
+
+/* Expects a RESOURCE error (an implementation limit) whose message starts with msg; frees b. */
+static void limit_exceeded(buf *b, const char *msg, int line)
+{
+    k23vm_error *err = decode_with(&engine->plat, b, NULL);
+    if (!err) fail_msg("line %d: expected \"%s\", module was accepted", line, msg);
+    const char *got = k23vm_error_message(err);
+    if (k23vm_error_kind_of(err) != K23VM_ERROR_RESOURCE || strncmp(got, msg, strlen(msg)) != 0)
+        fail_msg("line %d: expected resource error \"%s\", got kind %d \"%s\"", line, msg,
+                 (int)k23vm_error_kind_of(err), got);
+    k23vm_error_delete(err);
+    drop(NULL, b);
+}
 #define MALFORMED_AT(b, msg, off) malformed_at((b), (msg), (off), __LINE__)
 
 /* ---- preamble and section structure ------------------------------------------------------------ */
@@ -274,6 +287,26 @@ static void type_section(void **state)
     assert_int_equal(m->types[2].results[0], K23VM_FUNCREF);
     assert_int_equal(m->types[2].results[1], K23VM_EXTERNREF);
     drop(m, &b);
+
+    /* Implementation limits: 1000 parameters and 1000 results pass, 1001 do not. */
+    for (int which = 0; which < 2; which++) {
+        for (uint32_t n = 1000; n <= 1001; n++) {
+            b = module();
+            BYTES(&c, 0x01, 0x60);
+            if (which) BYTES(&c, 0x00);
+            uleb(&c, n);
+            for (uint32_t i = 0; i < n; i++) BYTES(&c, 0x7F);
+            if (!which) BYTES(&c, 0x00);
+            section(&b, S_TYPE, &c);
+            if (n == 1000) {
+                m = decode_ok(&b);
+                drop(m, &b);
+            } else {
+                limit_exceeded(&b, which ? "implementation limit: more than 1000 results"
+                                         : "implementation limit: more than 1000 parameters", __LINE__);
+            }
+        }
+    }
 
     b = module();
     BYTES(&c, 0x01, 0x61, 0x00, 0x00);
@@ -676,13 +709,22 @@ static void code_section(void **state)
     assert_int_equal(m->bytes[f[1].body_end - 1], 0x0B);
     drop(m, &b);
 
-    /* 2^32 - 1 locals are allowed, 2^32 are not (binary.wast). */
+    /* 2^32 - 1 locals are well-formed, 2^32 are not (binary.wast); past 50000 the implementation
+     * limit refuses them, as a resource error. */
+    b = funcs_module(1);
+    BYTES(&c, 0x01, 0x06, 0x01, 0xD0, 0x86, 0x03, 0x7F, 0x0B); /* 50000 */
+    section(&b, S_CODE, &c);
+    m = decode_ok(&b);
+    assert_int_equal(m->funcs[0].nlocals, 50000);
+    drop(m, &b);
+    b = funcs_module(1);
+    BYTES(&c, 0x01, 0x06, 0x01, 0xD1, 0x86, 0x03, 0x7F, 0x0B); /* 50001 */
+    section(&b, S_CODE, &c);
+    limit_exceeded(&b, "implementation limit: more than 50000 locals", __LINE__);
     b = funcs_module(1);
     BYTES(&c, 0x01, 0x08, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F, 0x0B);
     section(&b, S_CODE, &c);
-    m = decode_ok(&b);
-    assert_int_equal(m->funcs[0].nlocals, 0xFFFFFFFF);
-    drop(m, &b);
+    limit_exceeded(&b, "implementation limit: more than 50000 locals", __LINE__);
     b = funcs_module(1);
     BYTES(&c, 0x01, 0x0A, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x7F, 0x02, 0x7E, 0x0B);
     section(&b, S_CODE, &c);

@@ -375,6 +375,15 @@ typedef k23vm_trap *(*k23vm_typed_callback)(void *env, k23vm_caller *caller, con
 k23vm_error *k23vm_func_new_typed(k23vm_store *store, const char *signature, k23vm_typed_callback callback,
                                   void *env, void (*finalizer)(void *env), k23vm_func **out);
 
+/* Hosted builds with libffi only (then CMake defines K23VM_HAVE_FFI for programs linking k23vm):
+ * a host function that calls the plain C function fn, whose C type the signature spells with
+ * k23vm_func_new_typed's letters, at most one result and no V: i int32_t, I int64_t, f float,
+ * F double, r k23vm_func *, x void *, no result void. A leading '@' passes the k23vm_caller * as
+ * the first C argument, e.g. "@ii>i" is int32_t fn(k23vm_caller *, int32_t, int32_t). At most 64
+ * parameters. The C function cannot trap (use k23vm_func_new for that). Errors:
+ * K23VM_ERROR_ARGUMENT for a signature it cannot bind. */
+k23vm_error *k23vm_func_new_ffi(k23vm_store *store, const char *signature, void (*fn)(void), k23vm_func **out);
+
 /* The function's type; points into the store (or the module) and lives as long as they do. */
 const k23vm_functype *k23vm_func_type(const k23vm_func *func);
 k23vm_store *k23vm_func_store(const k23vm_func *func);

@@ -879,6 +879,79 @@ static void host_funcs(void **state)
     k23vm_engine_delete(e);
 }
 
+/* ---- plain C functions through libffi ----------------------------------------------------------------------- */
+
+#ifdef K23VM_HAVE_FFI
+static int32_t c_add(int32_t a, int32_t b) { return a + b; }
+static double c_mix(int32_t a, int64_t b, float c, double d) { return a + (double)b + c + d; }
+static int c_calls;
+static void c_void(void) { c_calls++; }
+static void *c_ptr(void *p, int64_t k) { return (char *)p + k; }
+static float c_f(float x) { return x * 2; }
+static int32_t c_peek(k23vm_caller *caller, int32_t addr)
+{
+    k23vm_memory *m = k23vm_caller_memory(caller);
+    return m ? k23vm_memory_data(m)[addr] : -1;
+}
+
+static void ffi_funcs(void **state)
+{
+    (void)state;
+    k23vm_engine *e = engine_with(K23VM_BOUNDS_DEFAULT, K23VM_ALLOCATOR_PLAIN);
+    k23vm_store *s = store_of(e);
+    k23vm_func *add = NULL, *mix = NULL, *nothing = NULL, *ptr = NULL, *f = NULL, *peek = NULL;
+    ok(k23vm_func_new_ffi(s, "ii>i", (void (*)(void))c_add, &add));
+    ok(k23vm_func_new_ffi(s, "iIfF>F", (void (*)(void))c_mix, &mix));
+    ok(k23vm_func_new_ffi(s, "", c_void, &nothing));
+    ok(k23vm_func_new_ffi(s, "xI>x", (void (*)(void))c_ptr, &ptr));
+    ok(k23vm_func_new_ffi(s, "f>f", (void (*)(void))c_f, &f));
+    ok(k23vm_func_new_ffi(s, "@i>i", (void (*)(void))c_peek, &peek));
+    k23vm_func *bad = NULL;
+    expect_error(k23vm_func_new_ffi(s, "V>i", c_void, &bad), K23VM_ERROR_ARGUMENT, "ffi signature");
+    expect_error(k23vm_func_new_ffi(s, "i>ii", c_void, &bad), K23VM_ERROR_ARGUMENT, "ffi signature");
+    assert_null(bad);
+    assert_int_equal(k23vm_func_type(mix)->nparams, 4);
+    assert_int_equal(k23vm_func_type(peek)->nparams, 1);
+
+    k23vm_trap *trap = NULL;
+    k23vm_val args[4] = {v_i32(-7), v_i32(10)}, res;
+    ok(k23vm_func_call(s, add, args, 2, &res, 1, &trap));
+    assert_int_equal(res.kind, K23VM_I32);
+    assert_int_equal(res.of.i32, 3);
+    k23vm_val margs[] = {v_i32(1), v_i64(1LL << 40), v_f32(0.5f), v_f64(0.25)};
+    ok(k23vm_func_call(s, mix, margs, 4, &res, 1, &trap));
+    assert_true(res.of.f64 == 1 + (double)(1LL << 40) + 0.75);
+    c_calls = 0;
+    ok(k23vm_func_call(s, nothing, NULL, 0, NULL, 0, &trap));
+    assert_int_equal(c_calls, 1);
+    char buf[8];
+    k23vm_val pargs[] = {{.kind = K23VM_EXTERNREF, .of.externref = buf}, v_i64(3)};
+    ok(k23vm_func_call(s, ptr, pargs, 2, &res, 1, &trap));
+    assert_ptr_equal(res.of.externref, buf + 3);
+    k23vm_val fa = v_f32(1.25f);
+    ok(k23vm_func_call(s, f, &fa, 1, &res, 1, &trap));
+    assert_true(res.of.f32 == 2.5f);
+    k23vm_val pa = v_i32(0);
+    ok(k23vm_func_call(s, peek, &pa, 1, &res, 1, &trap));
+    assert_int_equal(res.of.i32, -1); /* no calling instance */
+
+    /* From wasm: imports bound to C functions, the caller's memory reached. */
+    k23vm_module *m = module_of(e, "(module (import \"c\" \"add\" (func $add (param i32 i32) (result i32)))\n"
+                                   "  (import \"c\" \"peek\" (func $peek (param i32) (result i32)))\n"
+                                   "  (memory 1) (data (i32.const 9) \"\\05\")\n"
+                                   "  (func (export \"go\") (result i32) (call $add (call $peek (i32.const 9)) (i32.const 1))))");
+    k23vm_extern xs[] = {x_func(add), x_func(peek)};
+    k23vm_instance *inst = NULL;
+    ok(k23vm_instance_new(s, m, xs, 2, &inst, &trap));
+    ok(k23vm_func_call(s, export_of(inst, "go", K23VM_EXTERN_FUNC).of.func, NULL, 0, &res, 1, &trap));
+    assert_null(trap);
+    assert_int_equal(res.of.i32, 6);
+    k23vm_store_delete(s);
+    k23vm_module_delete(m);
+    k23vm_engine_delete(e);
+}
+#endif
+
 /* ---- the pooling allocator ------------------------------------------------------------------------------- */
 
 static double now_us(void)
@@ -1279,6 +1352,9 @@ int main(void)
         cmocka_unit_test(table_ops),
         cmocka_unit_test(global_ops),
         cmocka_unit_test(host_funcs),
+#ifdef K23VM_HAVE_FFI
+        cmocka_unit_test(ffi_funcs),
+#endif
         cmocka_unit_test(pooling),
         cmocka_unit_test(pooling_errors),
         cmocka_unit_test(heap_memories),

@@ -430,40 +430,46 @@ typedef struct oob_thread {
 static void *oob_worker(void *p)
 {
     oob_thread *t = p;
-    k23vm_store *s = NULL;
-    if (k23vm_store_new(t->e, NULL, &s)) return NULL;
-    k23vm_instance *inst = NULL;
-    if (k23vm_instance_new(s, t->m, NULL, 0, &inst, NULL)) return NULL;
-    k23vm_extern x;
-    k23vm_instance_export(inst, "load", 4, &x);
-    for (int k = 0; k < 200; k++) {
-        k23vm_val a = v_i32(70000 + k), r;
-        k23vm_trap *trap = NULL;
-        k23vm_error *err = k23vm_func_call(s, x.of.func, &a, 1, &r, 1, &trap);
-        k23vm_error_delete(err);
-        if (trap && k23vm_trap_code_of(trap) == K23VM_TRAP_MEMORY_OUT_OF_BOUNDS) t->traps++;
-        k23vm_trap_delete(trap);
+    for (int round = 0; round < 4; round++) {
+        k23vm_store *s = NULL;
+        if (k23vm_store_new(t->e, NULL, &s)) return NULL;
+        k23vm_instance *inst = NULL;
+        if (k23vm_instance_new(s, t->m, NULL, 0, &inst, NULL)) return NULL;
+        k23vm_extern x;
+        k23vm_instance_export(inst, "load", 4, &x);
+        for (int k = 0; k < 50; k++) {
+            k23vm_val a = v_i32(70000 + k), r;
+            k23vm_trap *trap = NULL;
+            k23vm_error *err = k23vm_func_call(s, x.of.func, &a, 1, &r, 1, &trap);
+            k23vm_error_delete(err);
+            if (trap && k23vm_trap_code_of(trap) == K23VM_TRAP_MEMORY_OUT_OF_BOUNDS) t->traps++;
+            k23vm_trap_delete(trap);
+        }
+        k23vm_store_delete(s);
     }
-    k23vm_store_delete(s);
     return NULL;
 }
 
 static void threads(void **state)
 {
     (void)state;
-    k23vm_engine *e = engine_with(K23VM_BOUNDS_GUARD, K23VM_ALLOCATOR_PLAIN);
-    k23vm_module *m = module_of(e, mem_module);
-    enum { N = 4 };
-    pthread_t th[N];
-    oob_thread t[N];
-    for (int k = 0; k < N; k++) {
-        t[k] = (oob_thread){e, m, 0};
-        assert_int_equal(pthread_create(&th[k], NULL, oob_worker, &t[k]), 0);
+    /* With the pooling allocator the threads also share the engine's slot lists. */
+    k23vm_allocator_kind kinds[] = {K23VM_ALLOCATOR_PLAIN, K23VM_ALLOCATOR_POOLING};
+    for (int ka = 0; ka < 2; ka++) {
+        k23vm_engine *e = engine_with(K23VM_BOUNDS_GUARD, kinds[ka]);
+        k23vm_module *m = module_of(e, mem_module);
+        enum { N = 4 };
+        pthread_t th[N];
+        oob_thread t[N];
+        for (int k = 0; k < N; k++) {
+            t[k] = (oob_thread){e, m, 0};
+            assert_int_equal(pthread_create(&th[k], NULL, oob_worker, &t[k]), 0);
+        }
+        for (int k = 0; k < N; k++) pthread_join(th[k], NULL);
+        for (int k = 0; k < N; k++) assert_int_equal(t[k].traps, 200);
+        k23vm_module_delete(m);
+        k23vm_engine_delete(e);
     }
-    for (int k = 0; k < N; k++) pthread_join(th[k], NULL);
-    for (int k = 0; k < N; k++) assert_int_equal(t[k].traps, 200);
-    k23vm_module_delete(m);
-    k23vm_engine_delete(e);
 }
 
 /* ---- traps: start function, backtrace, caller, call_indirect ------------------------------------------------ */

@@ -307,7 +307,7 @@ k23vm_trap_code k23vm_trap_code_of(const k23vm_trap *trap);
 /* The spec's message for the code ("out of bounds memory access"), or a host function's own
  * message. Never NULL; valid until the trap is deleted. */
 const char *k23vm_trap_message(const k23vm_trap *trap);
-/* The wasm frames active when the trap happened, innermost first. */
+/* The wasm frames active when the trap happened, innermost first; at most the 4096 innermost. */
 size_t k23vm_trap_frame_count(const k23vm_trap *trap);
 bool k23vm_trap_frame(const k23vm_trap *trap, size_t i, k23vm_frame *out);
 void k23vm_trap_delete(k23vm_trap *trap);

@@ -279,7 +279,15 @@ static void deep_recursion(void **state)
     k23vm_instance *inst = instance_of(s, m, NULL, 0);
     k23vm_val n = v_i32(1000000);
     int32_t r = 0;
-    expect_trap(call(s, func_of(inst, "r"), &n, 1, &r), K23VM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    k23vm_trap *t = call(s, func_of(inst, "r"), &n, 1, &r);
+    assert_non_null(t);
+    size_t nf = k23vm_trap_frame_count(t);
+    assert_true(nf > 0 && nf <= 4096); /* the innermost frames only */
+    k23vm_frame fr;
+    assert_true(k23vm_trap_frame(t, nf - 1, &fr));
+    assert_int_equal(fr.func_name.len, 1);
+    assert_memory_equal(fr.func_name.ptr, "r", 1);
+    expect_trap(t, K23VM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     expect_trap(call(s, func_of(inst, "inf"), NULL, 0, NULL), K23VM_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     /* The store is whole afterwards. */
     n = v_i32(1000);

@@ -85,9 +85,13 @@ k23vm_trap *trap_new(k23vm_store *s, k23vm_trap_code code, const char *msg)
     return t;
 }
 
+/* A trap keeps the innermost frames only: a stack exhausted by deep recursion would otherwise
+ * cost a frame record per call, up to the VM stack's size over again. */
+enum { TRAP_MAX_FRAMES = 4096 };
+
 void trap_push_frame(k23vm_trap *t, const k23vm_func *f, size_t module_offset)
 {
-    if (!t || !t->plat || !f || f->kind != FUNC_WASM) return;
+    if (!t || !t->plat || !f || f->kind != FUNC_WASM || t->frames.len >= TRAP_MAX_FRAMES) return;
     if (!VEC_RESERVE(t->plat, &t->frames, 1)) return;
     const k23vm_module *m = f->inst->module;
     k23vm_frame *fr = &t->frames.data[t->frames.len++];

@@ -62,10 +62,15 @@ demo: build
 	$(BUILD)/examples/demo $(BUILD)/examples/demo.wasm
 
 # ---- tests --------------------------------------------------------------------------------------
-# The unit tests and checks in both builds, the spec suite under the sanitizers (its log printed in
-# full only when it fails), then the spec suite in the normal build. Each step stops the run on
-# failure.
-SPEC_RUN = spec-tests/run --set wasm-2.0
+# The unit tests and checks in both builds, the spec suite under the sanitizers (its logs printed in
+# full only when it fails), then the spec suite in the normal build. The spec suite runs in the
+# interpreter in both bounds-check modes (guard pages, explicit checks), in each build. Under the
+# sanitizers it runs in one process (--no-isolate), so that LeakSanitizer, which checks at exit,
+# sees every script (the per-script child processes leave through _exit, unchecked); `timeout`
+# stands in for the per-script time limit that isolation gives. Each step stops the run on failure.
+SPEC_RUN = spec-tests/run --mode interp --set wasm-2.0
+SPEC_BOUNDS = guard explicit
+SPEC_ASAN_TIMEOUT ?= 1200
 
 test: test-unit test-asan test-spec
 
@@ -75,17 +80,24 @@ test-unit: build
 test-asan: build-asan
 	$(CTEST) --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 	@if [ -x spec-tests/run ]; then \
-		echo "K23VM_BUILD_DIR=$(BUILD_ASAN) $(SPEC_RUN) > $(BUILD_ASAN)/spec.log"; \
-		if K23VM_BUILD_DIR=$(BUILD_ASAN) $(SPEC_RUN) > $(BUILD_ASAN)/spec.log 2>&1; then \
-			echo "spec suite under ASan/UBSan: $$(tail -n 1 $(BUILD_ASAN)/spec.log)"; \
-		else \
-			cat $(BUILD_ASAN)/spec.log; echo "spec suite under ASan/UBSan FAILED"; exit 1; \
-		fi; \
+		for b in $(SPEC_BOUNDS); do \
+			log=$(BUILD_ASAN)/spec-$$b.log; \
+			cmd="$(SPEC_RUN) --bounds $$b --no-isolate"; \
+			echo "K23VM_BUILD_DIR=$(BUILD_ASAN) timeout $(SPEC_ASAN_TIMEOUT) $$cmd > $$log"; \
+			if K23VM_BUILD_DIR=$(BUILD_ASAN) timeout $(SPEC_ASAN_TIMEOUT) $$cmd > $$log 2>&1; then \
+				echo "spec suite under ASan/UBSan, bounds $$b: $$(tail -n 1 $$log)"; \
+			else \
+				cat $$log; echo "spec suite under ASan/UBSan, bounds $$b: FAILED"; exit 1; \
+			fi; \
+		done; \
 	fi
 
 test-spec: build
 	@if [ -x spec-tests/run ]; then \
-		echo "$(SPEC_RUN)"; $(SPEC_RUN); \
+		for b in $(SPEC_BOUNDS); do \
+			echo "K23VM_BUILD_DIR=$(BUILD) $(SPEC_RUN) --bounds $$b"; \
+			K23VM_BUILD_DIR=$(BUILD) $(SPEC_RUN) --bounds $$b || exit 1; \
+		done; \
 	else \
 		echo "spec-tests/run does not exist yet: spec tests skipped"; \
 	fi

@@ -303,13 +303,16 @@ typedef struct k23vm_frame {
     size_t module_offset; /* byte offset of the instruction in the module, or SIZE_MAX */
 } k23vm_frame;
 
+k23vm_trap_code /* What kind of trap (K23VM_TRAP_RESOURCE for NULL). */
 k23vm_trap_code k23vm_trap_code_of(const k23vm_trap *trap);
 /* The spec's message for the code ("out of bounds memory access"), or a host function's own
  * message. Never NULL; valid until the trap is deleted. */
 const char *k23vm_trap_message(const k23vm_trap *trap);
 /* The wasm frames active when the trap happened, innermost first; at most the 4096 innermost. */
 size_t k23vm_trap_frame_count(const k23vm_trap *trap);
+/* Frame i (0 = innermost); false when i is out of range. The names point into the modules. */
 bool k23vm_trap_frame(const k23vm_trap *trap, size_t i, k23vm_frame *out);
+/* Frees a trap the caller owns; NULL is a no-op. */
 void k23vm_trap_delete(k23vm_trap *trap);
 /* For host functions: a trap with code K23VM_TRAP_HOST and this message (copied). Never NULL:
  * without memory for it, it is a static trap of that code with the message "host trap", which
@@ -328,6 +331,7 @@ typedef struct k23vm_store_config {
     bool fuel;                   /* meter execution; starts with 0 fuel, see k23vm_store_set_fuel */
 } k23vm_store_config;
 
+/* Fills *cfg with the defaults (all zero: the defaults named above, no fuel). */
 void k23vm_store_config_init(k23vm_store_config *cfg);
 /* cfg may be NULL for the defaults. In a guard-page engine this also makes sure memory faults
  * reach k23vm_handle_fault (the platform's fault_init hook). */
@@ -335,6 +339,7 @@ k23vm_error *k23vm_store_new(k23vm_engine *engine, const k23vm_store_config *cfg
 /* Frees the store and every object created in it, after calling the finalizers of its host
  * functions and host data. Must not be called while the store runs code. */
 void k23vm_store_delete(k23vm_store *store);
+/* The engine the store was made in. */
 k23vm_engine *k23vm_store_engine(const k23vm_store *store);
 /* One pointer of the embedder's, with a finalizer (may be NULL) called by k23vm_store_delete or
  * when the data is replaced. */
@@ -386,6 +391,7 @@ k23vm_error *k23vm_func_new_ffi(k23vm_store *store, const char *signature, void 
 
 /* The function's type; points into the store (or the module) and lives as long as they do. */
 const k23vm_functype *k23vm_func_type(const k23vm_func *func);
+/* The store that owns the function. */
 k23vm_store *k23vm_func_store(const k23vm_func *func);
 
 /* Calls func. args must match its parameter types in number and kind, and nresults its result
@@ -431,6 +437,7 @@ void k23vm_memory_type(const k23vm_memory *memory, k23vm_limits *out);
  * null references; else init->kind must be elem). */
 k23vm_error *k23vm_table_new(k23vm_store *store, k23vm_valkind elem, const k23vm_limits *limits,
                              const k23vm_val *init, k23vm_table **out);
+/* Current size in elements. */
 uint32_t k23vm_table_size(const k23vm_table *table);
 /* Element index; false when index is out of bounds. */
 bool k23vm_table_get(const k23vm_table *table, uint32_t index, k23vm_val *out);
@@ -447,9 +454,11 @@ void k23vm_table_type(const k23vm_table *table, k23vm_valkind *elem, k23vm_limit
 
 k23vm_error *k23vm_global_new(k23vm_store *store, k23vm_valkind type, bool is_mutable, const k23vm_val *init,
                               k23vm_global **out);
+/* Kind set and value, v128 in little-endian lane order. */
 void k23vm_global_get(const k23vm_global *global, k23vm_val *out);
 /* K23VM_ERROR_ARGUMENT when the global is immutable or the value has another kind. */
 k23vm_error *k23vm_global_set(k23vm_global *global, const k23vm_val *value);
+/* Either out-parameter may be NULL. */
 void k23vm_global_type(const k23vm_global *global, k23vm_valkind *type, bool *is_mutable);
 
 /* ---- instances ---------------------------------------------------------------------------------- */
@@ -464,9 +473,11 @@ void k23vm_global_type(const k23vm_global *global, k23vm_valkind *type, bool *is
  * the store. */
 k23vm_error *k23vm_instance_new(k23vm_store *store, const k23vm_module *module, const k23vm_extern *imports,
                                 size_t n, k23vm_instance **out, k23vm_trap **trap);
+/* The module the instance was made from. */
 const k23vm_module *k23vm_instance_module(const k23vm_instance *instance);
 /* The export called name; false when there is none. */
 bool k23vm_instance_export(const k23vm_instance *instance, const char *name, size_t name_len, k23vm_extern *out);
+/* As many as the module exports. */
 size_t k23vm_instance_export_count(const k23vm_instance *instance);
 /* Export i, in the module's order, and its name (pointing into the module). */
 bool k23vm_instance_export_at(const k23vm_instance *instance, size_t i, k23vm_name *name, k23vm_extern *out);
@@ -475,7 +486,9 @@ bool k23vm_instance_export_at(const k23vm_instance *instance, size_t i, k23vm_na
  * Names to externs, to instantiate modules by their import names. Owned by the caller; the
  * externs it holds belong to their stores and must be used with those. Names are copied. */
 
+/* An empty linker, owned by the caller; it must not outlive the engine. */
 k23vm_error *k23vm_linker_new(k23vm_engine *engine, k23vm_linker **out);
+/* Frees the linker and its copies of the names, not the externs (their stores own them). */
 void k23vm_linker_delete(k23vm_linker *linker);
 /* Defines module_name.name; a later definition of the same names replaces the earlier one. */
 k23vm_error *k23vm_linker_define(k23vm_linker *linker, const char *module_name, size_t module_len, const char *name,
@@ -483,6 +496,7 @@ k23vm_error *k23vm_linker_define(k23vm_linker *linker, const char *module_name, 
 /* Defines every export of instance under module_name (the spec test suite's `register`). */
 k23vm_error *k23vm_linker_define_instance(k23vm_linker *linker, const char *module_name, size_t module_len,
                                           const k23vm_instance *instance);
+/* The extern defined as module_name.name; false when there is none. */
 bool k23vm_linker_get(const k23vm_linker *linker, const char *module_name, size_t module_len, const char *name,
                       size_t name_len, k23vm_extern *out);
 /* k23vm_instance_new with each import looked up by its names: a missing one is

@@ -303,7 +303,7 @@ typedef struct k23vm_frame {
     size_t module_offset; /* byte offset of the instruction in the module, or SIZE_MAX */
 } k23vm_frame;
 
-k23vm_trap_code /* What kind of trap (K23VM_TRAP_RESOURCE for NULL). */
+/* What kind of trap (K23VM_TRAP_RESOURCE for NULL). */
 k23vm_trap_code k23vm_trap_code_of(const k23vm_trap *trap);
 /* The spec's message for the code ("out of bounds memory access"), or a host function's own
  * message. Never NULL; valid until the trap is deleted. */

@@ -318,9 +318,9 @@ uint16_t wasi_path_open(wasi_call *c, const k23vm_val *a)
     if ((oflags & OFL_CREAT) && !(dir->base & R_PATH_CREATE_FILE)) return W_ENOTCAPABLE;
     if ((oflags & OFL_TRUNC) && !(dir->base & R_PATH_FILESTAT_SET_SIZE)) return W_ENOTCAPABLE;
     WASI_CHECK(c, outp, 4);
-    /* The new descriptor gets at most what the directory passes on. */
-    base &= dir->inh;
-    inh &= dir->inh;
+    /* The new descriptor gets at most what the directory passes on: asking for more is
+     * ENOTCAPABLE (wasi-libc asks for its wishes masked by the directory's inheriting rights). */
+    if ((base & ~dir->inh) || (inh & ~dir->inh)) return W_ENOTCAPABLE;
 
     int flags = O_CLOEXEC | O_NOCTTY;
     bool rd = base & (R_FD_READ | R_FD_READDIR);

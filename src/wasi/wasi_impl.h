@@ -75,8 +75,9 @@ enum {
      R_FD_FILESTAT_SET_TIMES | R_POLL_FD_READWRITE)
 /* A terminal or pipe: no seek or tell (wasi-libc's isatty() looks for exactly that). */
 #define R_STREAM_BASE (R_FILE_BASE & ~(R_FD_SEEK | R_FD_TELL | R_FD_ALLOCATE | R_FD_ADVISE))
+/* fd_read is there so that reading a directory fails as on POSIX, EISDIR. */
 #define R_DIR_BASE                                                                                   \
-    (R_FD_FDSTAT_SET_FLAGS | R_FD_SYNC | R_FD_DATASYNC | R_FD_ADVISE | R_PATH_CREATE_DIRECTORY |     \
+    (R_FD_READ | R_FD_FDSTAT_SET_FLAGS | R_FD_SYNC | R_FD_DATASYNC | R_FD_ADVISE | R_PATH_CREATE_DIRECTORY |     \
      R_PATH_CREATE_FILE | R_PATH_LINK_SOURCE | R_PATH_LINK_TARGET | R_PATH_OPEN | R_FD_READDIR |     \
      R_PATH_READLINK | R_PATH_RENAME_SOURCE | R_PATH_RENAME_TARGET | R_PATH_FILESTAT_GET |           \
      R_PATH_FILESTAT_SET_SIZE | R_PATH_FILESTAT_SET_TIMES | R_FD_FILESTAT_GET |                      \

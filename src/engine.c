@@ -16,6 +16,7 @@
 #include "engine.h"
 
 #include "error.h"
+#include "runtime.h"
 #include "util.h"
 
 __attribute__((weak, visibility("default"))) const k23vm_platform *(*k23vm_default_platform_hook)(void) =
@@ -67,16 +68,17 @@ k23vm_error *k23vm_engine_new(const k23vm_engine_config *cfg, k23vm_engine **out
         return err_new(plat, K23VM_ERROR_ARGUMENT, K23VM_NO_OFFSET,
                        "execution mode %d is not built into this library", (int)cfg->mode);
     k23vm_bounds_mode bounds = cfg->bounds;
-    bool vm = engine_platform_has_vm(plat);
+    /* Guard pages need a large address space (8 GiB per memory), the virtual-memory hooks, and a
+     * way back from a fault: a thread slot for the running activation and the arch's context
+     * save/restore (runtime.h). */
+    bool guard_ok = engine_platform_has_vm(plat) && sizeof(void *) >= 8 && plat->thread_slot && arch_ctx_supported;
     switch (bounds) {
-    case K23VM_BOUNDS_DEFAULT:
-        /* Guard pages need a large address space as well as the hooks (8 GiB per memory). */
-        bounds = vm && sizeof(void *) >= 8 ? K23VM_BOUNDS_GUARD : K23VM_BOUNDS_EXPLICIT;
-        break;
+    case K23VM_BOUNDS_DEFAULT: bounds = guard_ok ? K23VM_BOUNDS_GUARD : K23VM_BOUNDS_EXPLICIT; break;
     case K23VM_BOUNDS_GUARD:
-        if (!vm || sizeof(void *) < 8)
+        if (!guard_ok)
             return err_new(plat, K23VM_ERROR_ARGUMENT, K23VM_NO_OFFSET,
-                           "guard-page bounds need a 64-bit platform with reserve/commit/protect/release");
+                           "guard-page bounds need a 64-bit platform with reserve/commit/protect/release "
+                           "and thread_slot hooks, on an architecture with fault recovery");
         break;
     case K23VM_BOUNDS_EXPLICIT: break;
     default:

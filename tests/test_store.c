@@ -1119,14 +1119,20 @@ static void heap_memories(void **state)
     k23vm_store_delete(s);
     k23vm_engine_delete(e);
 
-    /* A platform with virtual memory but no thread slot: guard-mode stores are refused. */
+    /* A platform with virtual memory but no thread slot: guard bounds are refused when asked for,
+     * and the default falls back to explicit checks. */
     k23vm_platform p2 = *k23vm_platform_default();
     p2.thread_slot = NULL;
     cfg.platform = &p2;
+    expect_error(k23vm_engine_new(&cfg, &g), K23VM_ERROR_ARGUMENT, "guard-page bounds need");
+    assert_null(g);
+    cfg.bounds = K23VM_BOUNDS_DEFAULT;
     ok(k23vm_engine_new(&cfg, &g));
-    k23vm_store *gs = NULL;
-    expect_error(k23vm_store_new(g, NULL, &gs), K23VM_ERROR_ARGUMENT, "guard-page bounds need");
-    assert_null(gs);
+    k23vm_store *gs = store_of(g);
+    k23vm_memory *gm = NULL;
+    ok(k23vm_memory_new(gs, &l, &gm));
+    assert_false(gm->guard);
+    k23vm_store_delete(gs);
     k23vm_engine_delete(g);
 }
 

@@ -21,8 +21,10 @@
  *     [result slot] [operand slots, deepest first] [immediates]
  *
  *     immediate kind   operands
- *     memarg           offset (u32; the memory index is always 0 in 2.0)
- *     memarg_lane      offset, lane
+ *     memarg           offset, add: the access is at (u32)(address + add) + offset (4.4.7; the
+ *                      memory index is always 0 in 2.0). add is 0 unless the translator folded
+ *                      an `i32.add x, c` that computed the address into the access
+ *     memarg_lane      offset, add, lane
  *     lane             lane
  *     i32, f32         the value (bits)
  *     i64, f64         low half, high half
@@ -102,8 +104,8 @@ enum {
 enum {
     IMMN_none = 0, IMMN_block = 0, IMMN_label = 0, IMMN_br_table = 0, IMMN_func = 0, IMMN_call_ind = 0,
     IMMN_local = 0, IMMN_global = 0, IMMN_select_t = 0, IMMN_reftype = 0,
-    IMMN_table = 1, IMMN_memarg = 1, IMMN_mem = 0, IMMN_i32 = 1, IMMN_i64 = 2, IMMN_f32 = 1,
-    IMMN_f64 = 2, IMMN_v128 = 4, IMMN_shuffle = 4, IMMN_lane = 1, IMMN_memarg_lane = 2,
+    IMMN_table = 1, IMMN_memarg = 2, IMMN_mem = 0, IMMN_i32 = 1, IMMN_i64 = 2, IMMN_f32 = 1,
+    IMMN_f64 = 2, IMMN_v128 = 4, IMMN_shuffle = 4, IMMN_lane = 1, IMMN_memarg_lane = 3,
     IMMN_mem_init = 1, IMMN_data = 1, IMMN_mem_copy = 0, IMMN_mem_fill = 0, IMMN_table_init = 2,
     IMMN_elem = 1, IMMN_table_copy = 2,
 };

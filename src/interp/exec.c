@@ -165,13 +165,30 @@ static void unwind(k23vm_trap *t, const k23vm_func *cur, const icword *ip, uint8
     }
 }
 
-static K23VM_NOINLINE k23vm_trap *raise(k23vm_store *s, int code, const char *msg, k23vm_trap *host_trap,
-                                        const k23vm_func *cur, const icword *ip, uint8_t *fp, const icword *exit,
+/* The run function's state that is not kept in registers (run.inc). */
+typedef struct run_state {
+    k23vm_store *s;
+    k23vm_func *cur; /* the function running */
+    k23vm_instance *inst;
+    k23vm_memory *memobj;
+    icode **cache; /* inst's module's code cache */
+    slot *limit, *entry_top;
+    /* The generic call path's arguments: callee, its frame, the return address. */
+    k23vm_func *callee;
+    uint8_t *nfp;
+    const icword *ret_ip;
+    /* A trap being raised. */
+    int trap_code;
+    const char *trap_msg;
+    k23vm_trap *host_trap;
+} run_state;
+
+static K23VM_NOINLINE k23vm_trap *raise(run_state *r, const icword *ip, uint8_t *fp, const icword *exit,
                                         int64_t budget)
 {
-    budget_return(s, budget);
-    k23vm_trap *t = host_trap ? host_trap : trap_new(s, (k23vm_trap_code)code, msg);
-    unwind(t, cur, ip, fp, exit);
+    budget_return(r->s, budget);
+    k23vm_trap *t = r->host_trap ? r->host_trap : trap_new(r->s, (k23vm_trap_code)r->trap_code, r->trap_msg);
+    unwind(t, r->cur, ip, fp, exit);
     return t;
 }
 
@@ -201,6 +218,20 @@ static K23VM_NOINLINE k23vm_trap *raise(k23vm_store *s, int code, const char *ms
 #define CASE(name) case IOP_##name:
 #define DISPATCH() goto dispatch
 #endif
+
+/* Instruction-pair profile (switch build with K23VM_INTERP_PROFILE): how often each internal
+ * instruction follows each other, to choose superinstructions from measurements (issue 5). Not
+ * thread-safe, not for production. */
+#if defined(K23VM_INTERP_PROFILE) && !defined(K23VM_INTERP_GOTO)
+uint64_t interp_profile[IOP_COUNT_][IOP_COUNT_];
+#define PROFILE(op)                                \
+    do {                                           \
+        interp_profile[prof_prev][(op)]++;         \
+        prof_prev = (unsigned)(op);                \
+    } while (0)
+#else
+#define PROFILE(op) ((void)0)
+#endif
 /* To the next instruction, past this one (name: its internal opcode). */
 #define NEXT(name)                         \
     do {                                   \
@@ -225,7 +256,7 @@ static K23VM_NOINLINE k23vm_trap *raise(k23vm_store *s, int code, const char *ms
     } while (0)
 #define TRAP(code)                         \
     do {                                   \
-        trap_code = (code);                \
+        R.trap_code = (code);              \
         goto trap;                         \
     } while (0)
 

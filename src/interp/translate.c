@@ -94,7 +94,12 @@ typedef struct fixup {
     uint32_t next; /* index + 1 of the next fixup of the chain */
 } fixup;
 
-enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64 };
+/* What the last instruction was, for fusing it into the next one: a comparison (into a branch),
+ * i32.add with an immediate (into a memory access's address), moves (into one movs). */
+enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS };
+
+/* Most moves merged into one movs instruction. */
+#define TR_MOVS_MAX 16
 
 typedef struct tr {
     const k23vm_module *m;
@@ -122,15 +127,22 @@ typedef struct tr {
     bool dead;           /* in unreachable code */
     uint32_t dead_depth; /* blocks opened inside unreachable code */
 
+    /* From the entry up to the first label, declared locals not yet written are still zero
+     * (4.4.10: locals start at their default value): setting them to zero is dropped. */
+    bool entry;
+    uint8_t *written; /* per local: set or teed since the entry */
+
     /* The last instruction emitted, for patching its destination (local.set/tee) and fusing a
      * comparison into a following branch. word == SIZE_MAX: none usable (a label was bound). */
     struct {
         size_t word;
         int dst_k; /* operand index of its destination, or -1 */
         uint32_t dst;
-        uint8_t cmp; /* LC_* */
+        uint8_t kind; /* LC_* */
         uint16_t op;
         uint32_t a, b;
+        uint32_t nmov; /* LC_MOVS: moves so far */
+        uint32_t mov[2 * TR_MOVS_MAX];
     } last;
 } tr;
 
@@ -153,7 +165,7 @@ static size_t emit(tr *t, unsigned op, unsigned n, const uint32_t *o)
     size_t w = t->code.len, nw = IWORDS(n);
     t->last.word = w;
     t->last.dst_k = -1;
-    t->last.cmp = LC_NONE;
+    t->last.kind = LC_NONE;
     if (!VEC_RESERVE(t->plat, &t->code, nw)) {
         tr_oom(t);
         t->last.word = SIZE_MAX;
@@ -182,7 +194,39 @@ static void mark(tr *t, uint32_t offset)
 }
 
 /* No peephole across a label: code may arrive here from elsewhere. */
-static void bind_label(tr *t) { t->last.word = SIZE_MAX; }
+static void bind_label(tr *t)
+{
+    t->last.word = SIZE_MAX;
+    t->entry = false;
+}
+
+/* A one-slot move; consecutive ones become one movs instruction. */
+static void emit_mov(tr *t, uint32_t d, uint32_t s)
+{
+    if (t->last.word != SIZE_MAX && t->last.kind == LC_MOVS && t->last.nmov < TR_MOVS_MAX) {
+        uint32_t n = t->last.nmov;
+        uint32_t o[1 + 2 * TR_MOVS_MAX];
+        o[0] = n + 1;
+        memcpy(o + 1, t->last.mov, 2 * n * sizeof(uint32_t));
+        o[1 + 2 * n] = d;
+        o[2 + 2 * n] = s;
+        t->code.len = t->last.word; /* moves do not trap: no position entry to drop */
+        uint32_t keep[2 * TR_MOVS_MAX];
+        memcpy(keep, t->last.mov, 2 * n * sizeof(uint32_t));
+        emit(t, IOP_movs, 3 + 2 * n, o);
+        memcpy(t->last.mov, keep, 2 * n * sizeof(uint32_t));
+        t->last.mov[2 * n] = d;
+        t->last.mov[2 * n + 1] = s;
+        t->last.nmov = n + 1;
+        t->last.kind = LC_MOVS;
+        return;
+    }
+    EMIT(t, IOP_mov, d, s);
+    t->last.kind = LC_MOVS;
+    t->last.nmov = 1;
+    t->last.mov[0] = d;
+    t->last.mov[1] = s;
+}
 
 /* ---- branches and fixups ------------------------------------------------------------------------ */
 
@@ -255,10 +299,16 @@ static void emit_move(tr *t, uint32_t dst, const tval *v)
     bool wide = v->type == K23VM_V128;
     switch (v->kind) {
     case TV_SLOT:
-        if (v->home != dst) EMIT(t, wide ? IOP_mov2 : IOP_mov, dst, v->home);
+        if (v->home != dst) {
+            if (wide) EMIT(t, IOP_mov2, dst, v->home);
+            else emit_mov(t, dst, v->home);
+        }
         break;
     case TV_LOCAL:
-        if (v->loc != dst) EMIT(t, wide ? IOP_mov2 : IOP_mov, dst, v->loc);
+        if (v->loc != dst) {
+            if (wide) EMIT(t, IOP_mov2, dst, v->loc);
+            else emit_mov(t, dst, v->loc);
+        }
         break;
     default:
         if (wide)
@@ -360,14 +410,12 @@ static cond pop_cond(tr *t)
 {
     cond c = {CK_NZ, 0, 0, 0};
     tval *v = at(t, t->stk.len - 1);
-    if (t->last.word != SIZE_MAX && t->last.cmp != LC_NONE && v->kind == TV_SLOT && v->home == t->last.dst &&
-        t->last.word < t->code.len) {
+    uint8_t lk = t->last.kind;
+    if (t->last.word != SIZE_MAX && lk >= LC_CMP && lk <= LC_EQZ64 && v->kind == TV_SLOT && v->home == t->last.dst) {
         c.a = t->last.a;
         c.b = t->last.b;
         c.op = t->last.op;
-        c.kind = t->last.cmp == LC_CMP ? CK_CMP : t->last.cmp == LC_CMPI ? CK_CMPI
-                 : t->last.cmp == LC_EQZ32                               ? CK_EQZ32
-                                                                         : CK_EQZ64;
+        c.kind = lk == LC_CMP ? CK_CMP : lk == LC_CMPI ? CK_CMPI : lk == LC_EQZ32 ? CK_EQZ32 : CK_EQZ64;
         t->code.len = t->last.word; /* comparisons do not trap: no position entry to drop */
         t->last.word = SIZE_MAX;
         pop_n(t, 1);
@@ -703,8 +751,8 @@ static bool try_ri(tr *t, uint16_t op)
     push_slot(t, sig_info[op_info[op].sig].result);
     t->last.dst_k = 0;
     t->last.dst = dst;
-    if (is_cmp(op)) {
-        t->last.cmp = LC_CMPI;
+    if (is_cmp(op) || op == OP_i32_add) {
+        t->last.kind = op == OP_i32_add ? LC_ADDI : LC_CMPI;
         t->last.op = op;
         t->last.a = a;
         t->last.b = (uint32_t)(int32_t)sk;
@@ -718,11 +766,13 @@ static unsigned imm_opnds(const insn *in, uint32_t *o)
     switch ((imm_kind)op_info[in->op].imm) {
     case IMM_memarg:
         o[0] = (uint32_t)in->u.mem.offset;
-        return 1;
+        o[1] = 0; /* add: set by tr_fixed when it folds an i32.add */
+        return 2;
     case IMM_memarg_lane:
         o[0] = (uint32_t)in->u.mem.offset;
-        o[1] = in->u.mem.lane;
-        return 2;
+        o[1] = 0;
+        o[2] = in->u.mem.lane;
+        return 3;
     case IMM_lane:
         o[0] = in->u.lane;
         return 1;
@@ -790,9 +840,26 @@ static void tr_fixed(tr *t, const insn *in)
     unsigned n = 0;
     uint32_t first = (uint32_t)t->stk.len - np;
     uint32_t dst = np ? at(t, first)->home : next_home(t);
+    /* A memory access whose address the last instruction computed as x + c takes x and c itself
+     * (the add immediate of code.h's memarg layout). */
+    bool mem = oi->imm == IMM_memarg || oi->imm == IMM_memarg_lane;
+    bool fold = false;
+    uint32_t fold_x = 0, fold_c = 0;
+    if (mem && t->last.word != SIZE_MAX && t->last.kind == LC_ADDI) {
+        const tval *ad = at(t, first);
+        if (ad->kind == TV_SLOT && ad->home == t->last.dst) {
+            fold = true;
+            fold_x = t->last.a;
+            fold_c = t->last.b;
+            t->code.len = t->last.word; /* i32.add does not trap: no position entry to drop */
+            t->last.word = SIZE_MAX;
+        }
+    }
     if (sg->result) o[n++] = dst;
-    for (uint32_t i = 0; i < np; i++) o[n++] = ref(t, first + i);
-    n += imm_opnds(in, o + n);
+    for (uint32_t i = 0; i < np; i++) o[n++] = fold && i == 0 ? fold_x : ref(t, first + i);
+    unsigned nimm = imm_opnds(in, o + n);
+    if (fold) o[n + 1] = fold_c;
+    n += nimm;
     if (op_can_trap(op)) mark(t, in->offset);
     pop_n(t, np);
     emit(t, op, n, o);
@@ -801,12 +868,12 @@ static void tr_fixed(tr *t, const insn *in)
         t->last.dst_k = 0;
         t->last.dst = dst;
         if (is_cmp(op)) {
-            t->last.cmp = LC_CMP;
+            t->last.kind = LC_CMP;
             t->last.op = op;
             t->last.a = o[1];
             t->last.b = o[2];
         } else if (op == OP_i32_eqz || op == OP_i64_eqz) {
-            t->last.cmp = op == OP_i32_eqz ? LC_EQZ32 : LC_EQZ64;
+            t->last.kind = op == OP_i32_eqz ? LC_EQZ32 : LC_EQZ64;
             t->last.a = o[1];
         }
     }
@@ -822,6 +889,12 @@ static void tr_local_set(tr *t, uint32_t idx, bool tee)
         if (!tee) pop_n(t, 1);
         return;
     }
+    if (t->entry && !t->written[idx] && idx >= t->ft->nparams && v->kind == TV_CONST && v->k[0] == 0 &&
+        v->k[1] == 0) {
+        if (!tee) pop_n(t, 1); /* the local is zero already; a tee leaves the zero on the stack */
+        return;
+    }
+    t->written[idx] = 1;
     /* Pending reads of the local below the top must see its old value. */
     size_t before = t->code.len;
     flush_locals(t, loc, top);
@@ -831,7 +904,7 @@ static void tr_local_set(tr *t, uint32_t idx, bool tee)
         /* The last instruction computed the value: let it write the local. */
         set_opnd(t, t->last.word, (unsigned)t->last.dst_k, loc);
         t->last.dst = loc;
-        t->last.cmp = LC_NONE; /* its result no longer sits in a home a branch could fuse with */
+        t->last.kind = LC_NONE; /* its result no longer sits in a home a branch could fuse with */
     } else {
         tval c = *v;
         emit_move(t, loc, &c);
@@ -1085,6 +1158,7 @@ static void tr_free(tr *t)
     const k23vm_platform *p = t->plat;
     mem_free(p, t->local_off, (size_t)t->nlocals * sizeof *t->local_off);
     mem_free(p, t->local_type, (size_t)t->nlocals);
+    mem_free(p, t->written, (size_t)t->nlocals);
     VEC_FREE(p, &t->code);
     VEC_FREE(p, &t->pos);
     VEC_FREE(p, &t->stk);
@@ -1154,7 +1228,9 @@ static k23vm_error *translate(const k23vm_module *m, uint32_t defidx, icode **ou
     t.nlocals = (uint32_t)nlocals;
     t.local_off = mem_alloc(t.plat, (size_t)t.nlocals * sizeof *t.local_off);
     t.local_type = mem_alloc(t.plat, t.nlocals);
-    if (!t.local_off || !t.local_type) {
+    t.written = mem_zalloc(t.plat, t.nlocals);
+    t.entry = true;
+    if (!t.local_off || !t.local_type || !t.written) {
         tr_free(&t);
         return err_oom();
     }

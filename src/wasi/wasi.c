@@ -347,10 +347,12 @@ static uint16_t wasi_poll_oneoff(wasi_call *c, const k23vm_val *a)
     WASI_CHECK(c, neventsp, 4);
 
     struct pollfd *pfds = calloc(nsubs, sizeof *pfds);
-    int *sub_of = calloc(nsubs, sizeof *sub_of); /* pollfd index -> subscription */
-    if (!pfds || !sub_of) {
+    uint32_t *sub_of = calloc(nsubs, sizeof *sub_of); /* pollfd index -> subscription */
+    uint64_t *wait = calloc(nsubs, sizeof *wait);      /* clock subscription -> ns from now */
+    if (!pfds || !sub_of || !wait) {
         free(pfds);
         free(sub_of);
+        free(wait);
         return W_ENOMEM;
     }
     uint32_t nev = 0, npfd = 0;
@@ -360,6 +362,7 @@ static uint16_t wasi_poll_oneoff(wasi_call *c, const k23vm_val *a)
         uint32_t s = in + i * 48;
         uint64_t ud = wasi_get_u64(c, s);
         uint8_t tag = c->mem[s + 8];
+        wait[i] = UINT64_MAX;
         if (tag == 0) {
             clockid_t id;
             uint64_t timeout = wasi_get_u64(c, s + 24);
@@ -369,10 +372,12 @@ static uint16_t wasi_poll_oneoff(wasi_call *c, const k23vm_val *a)
                 put_event(c, out + nev++ * 32, ud, W_EINVAL, 0, 0, 0);
                 continue;
             }
-            uint64_t wait = timeout;
-            if (flags & 1) wait = timeout > ts_ns(&now) ? timeout - ts_ns(&now) : 0;
+            /* subclockflags abstime: timeout is a time of that clock, else a duration. */
+            uint64_t w = timeout;
+            if (flags & 1) w = timeout > ts_ns(&now) ? timeout - ts_ns(&now) : 0;
+            wait[i] = w;
             have_clock = true;
-            if (wait < min_wait) min_wait = wait;
+            if (w < min_wait) min_wait = w;
         } else if (tag == 1 || tag == 2) {
             wasi_fd *f;
             uint16_t e = wasi_fd_get(c->w, wasi_get_u32(c, s + 16), R_POLL_FD_READWRITE, &f);
@@ -382,82 +387,71 @@ static uint16_t wasi_poll_oneoff(wasi_call *c, const k23vm_val *a)
             }
             pfds[npfd].fd = f->host;
             pfds[npfd].events = tag == 1 ? POLLIN : POLLOUT;
-            sub_of[npfd++] = (int)i;
+            sub_of[npfd++] = i;
         } else {
             put_event(c, out + nev++ * 32, ud, W_EINVAL, tag, 0, 0);
         }
     }
 
+    uint16_t err = W_ESUCCESS;
+    /* Subscriptions that failed at once are events already: then there is no waiting. */
     if (nev == 0) {
-        /* Wait for an fd or the earliest clock. */
-        struct timespec start;
+        struct timespec start, now;
         clock_gettime(CLOCK_MONOTONIC, &start);
+        uint64_t spent = 0;
+        int r;
         for (;;) {
             struct timespec ts, *tsp = NULL;
-            uint64_t left = 0;
             if (have_clock) {
-                struct timespec now;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                uint64_t spent = ts_ns(&now) - ts_ns(&start);
-                left = min_wait > spent ? min_wait - spent : 0;
+                uint64_t left = min_wait > spent ? min_wait - spent : 0;
                 ts.tv_sec = (time_t)(left / 1000000000u);
                 ts.tv_nsec = (long)(left % 1000000000u);
                 tsp = &ts;
             }
-            int r = ppoll(pfds, npfd, tsp, NULL);
-            if (r < 0 && errno == EINTR) continue;
-            if (r < 0) {
-                int err = errno;
-                free(pfds);
-                free(sub_of);
-                return wasi_errno(err);
-            }
-            if (r > 0 || (have_clock && left == 0)) break;
-            if (!have_clock && npfd == 0) break;
-            if (r == 0 && have_clock) {
-                struct timespec now;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                if (ts_ns(&now) - ts_ns(&start) >= min_wait) break;
-            }
-        }
-        for (uint32_t k = 0; k < npfd; k++) {
-            if (!pfds[k].revents) continue;
-            uint32_t s = in + (uint32_t)sub_of[k] * 48;
-            uint8_t tag = c->mem[s + 8];
-            uint64_t nbytes = 0;
-            uint16_t flags = (pfds[k].revents & POLLHUP) ? 1 : 0, err = 0;
-            if (pfds[k].revents & POLLNVAL) err = W_EBADF;
-            if (tag == 1 && !err) {
-                int avail = 0;
-                struct stat st;
-                if (!fstat(pfds[k].fd, &st) && S_ISREG(st.st_mode)) {
-                    off_t pos = lseek(pfds[k].fd, 0, SEEK_CUR);
-                    nbytes = pos >= 0 && st.st_size > pos ? (uint64_t)(st.st_size - pos) : 0;
-                } else if (!ioctl(pfds[k].fd, FIONREAD, &avail) && avail > 0) {
-                    nbytes = (uint64_t)avail;
-                }
-            }
-            put_event(c, out + nev++ * 32, wasi_get_u64(c, s), err, tag, nbytes, flags);
-        }
-        if (nev == 0 && have_clock) {
-            /* Every clock whose time has come. */
-            struct timespec now;
+            r = ppoll(pfds, npfd, tsp, NULL);
             clock_gettime(CLOCK_MONOTONIC, &now);
-            uint64_t spent = ts_ns(&now) - ts_ns(&start);
+            spent = ts_ns(&now) - ts_ns(&start);
+            if (r < 0 && errno != EINTR) {
+                err = wasi_errno(errno);
+                break;
+            }
+            if (r > 0) break;
+            if (have_clock && spent >= min_wait) break;
+            if (!have_clock && npfd == 0) break;
+        }
+        if (!err && r > 0) {
+            for (uint32_t k = 0; k < npfd; k++) {
+                if (!pfds[k].revents) continue;
+                uint32_t s = in + sub_of[k] * 48;
+                uint8_t tag = c->mem[s + 8];
+                uint64_t nbytes = 0;
+                uint16_t flags = (pfds[k].revents & POLLHUP) ? 1 : 0, e = 0;
+                if (pfds[k].revents & POLLNVAL) e = W_EBADF;
+                if (tag == 1 && !e) {
+                    int avail = 0;
+                    struct stat st;
+                    if (!fstat(pfds[k].fd, &st) && S_ISREG(st.st_mode)) {
+                        off_t pos = lseek(pfds[k].fd, 0, SEEK_CUR);
+                        nbytes = pos >= 0 && st.st_size > pos ? (uint64_t)(st.st_size - pos) : 0;
+                    } else if (!ioctl(pfds[k].fd, FIONREAD, &avail) && avail > 0) {
+                        nbytes = (uint64_t)avail;
+                    }
+                }
+                put_event(c, out + nev++ * 32, wasi_get_u64(c, s), e, tag, nbytes, flags);
+            }
+        }
+        if (!err && nev == 0 && have_clock) {
+            /* Every clock whose time has come (at least the earliest). */
             for (uint32_t i = 0; i < nsubs; i++) {
-                uint32_t s = in + i * 48;
-                if (c->mem[s + 8] != 0) continue;
-                clockid_t id;
-                struct timespec cnow;
-                uint64_t timeout = wasi_get_u64(c, s + 24);
-                if (!host_clock(wasi_get_u32(c, s + 16), &id) || clock_gettime(id, &cnow)) continue;
-                bool due = (wasi_get_u16(c, s + 40) & 1) ? ts_ns(&cnow) >= timeout : spent >= timeout;
-                if (due || timeout == min_wait) put_event(c, out + nev++ * 32, wasi_get_u64(c, s), 0, 0, 0, 0);
+                if (wait[i] == UINT64_MAX || (wait[i] > spent && wait[i] != min_wait)) continue;
+                put_event(c, out + nev++ * 32, wasi_get_u64(c, in + i * 48), 0, 0, 0, 0);
             }
         }
     }
     free(pfds);
     free(sub_of);
+    free(wait);
+    if (err) return err;
     wasi_put_u32(c, neventsp, nev);
     return W_ESUCCESS;
 }
@@ -623,6 +617,10 @@ static k23vm_trap *trampoline(void *env, k23vm_caller *caller, const k23vm_val *
 {
     struct wasi_binding *b = env;
     wasi_call c = {.w = b->w, .caller = caller};
+    /* Without a memory every pointer but an empty range at 0 is EFAULT; the empty range still
+     * needs a pointer that is not NULL. */
+    static uint8_t no_memory;
+    c.mem = &no_memory;
     k23vm_memory *mem = k23vm_caller_memory(caller);
     if (mem) {
         c.mem = k23vm_memory_data(mem);

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +528,8 @@ static int cmd_run(int argc, char **argv)
     k23vm_val *vals = NULL;
     if (status) goto out;
     status = 1;
+    /* A guest writing to a closed pipe hears EPIPE from fd_write instead of ending k23vm. */
+    signal(SIGPIPE, SIG_IGN);
 
     k23vm_engine_config ecfg;
     k23vm_engine_config_init(&ecfg);
@@ -659,7 +662,7 @@ static int cmd_run(int argc, char **argv)
     if (!vals) goto out;
     for (size_t i = 0; i < nparams; i++) {
         if (!parse_val(o.args[i], ft->params[i], &vals[i])) {
-            fprintf(stderr, "%s: %s: argument %zu of %s: '%s' is not a %s\n", prog, o.file, i + 1, entry, o.args[i],
+            fprintf(stderr, "%s: %s: argument %zu of %s: '%s' is not a valid %s\n", prog, o.file, i + 1, entry, o.args[i],
                     k23vm_valkind_name(ft->params[i]));
             status = 2;
             goto out;

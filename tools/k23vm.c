@@ -11,7 +11,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,8 @@ static void usage(FILE *out)
             "run options:\n"
             "  --dir HOST[::GUEST]  preopen the host directory HOST for the guest, named GUEST\n"
             "                       (default: HOST); the guest sees nothing outside its preopens\n"
+            "  --tcplisten HOST:PORT  give the guest a TCP socket listening there (for sock_accept;\n"
+            "                       descriptors after the preopened directories)\n"
             "  --env NAME=VALUE     set a variable of the guest's environment (which is otherwise\n"
             "                       empty); --env NAME passes the host's value of NAME\n"
             "  --invoke NAME        call the export NAME instead of _start (after _initialize, if\n"
@@ -320,6 +325,8 @@ typedef struct run_opts {
     size_t ndirs;
     const char **envs; /* NAME=VALUE */
     size_t nenvs;
+    const char **listens; /* HOST:PORT */
+    size_t nlistens;
     const char *invoke;
     bool fuel;
     uint64_t fuel_amount;
@@ -362,7 +369,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
     o->mode = K23VM_MODE_INTERP;
     o->dirs = calloc((size_t)argc + 1, sizeof *o->dirs);
     o->envs = calloc((size_t)argc + 1, sizeof *o->envs);
-    if (!o->dirs || !o->envs) {
+    o->listens = calloc((size_t)argc + 1, sizeof *o->listens);
+    if (!o->dirs || !o->envs || !o->listens) {
         fprintf(stderr, "%s: out of memory\n", prog);
         return 1;
     }
@@ -385,6 +393,7 @@ static int parse_run(int argc, char **argv, run_opts *o)
             val = eq + 1;
         }
         bool takes = !strcmp(name, "--dir") || !strcmp(name, "--env") || !strcmp(name, "--invoke") ||
+                     !strcmp(name, "--tcplisten") ||
                      !strcmp(name, "--fuel") || !strcmp(name, "--max-memory") || !strcmp(name, "--mode");
         if (!takes) {
             fprintf(stderr, "%s: run: unknown option '%s' (try '%s --help')\n", prog, a, prog);
@@ -403,6 +412,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
             o->envs[o->nenvs++] = val;
         } else if (!strcmp(name, "--invoke")) {
             o->invoke = val;
+        } else if (!strcmp(name, "--tcplisten")) {
+            o->listens[o->nlistens++] = val;
         } else if (!strcmp(name, "--fuel")) {
             o->fuel = true;
             if (!parse_u64(val, &o->fuel_amount, false)) {
@@ -510,6 +521,49 @@ static void print_val(const k23vm_val *v)
     }
 }
 
+/* A listening TCP socket on HOST:PORT (HOST may be a name or an address; [v6] in brackets), or -1
+ * after printing why. */
+static int tcp_listen(const char *spec)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || (size_t)(colon - spec) >= sizeof host || !colon[1]) {
+        fprintf(stderr, "%s: run: --tcplisten: expected HOST:PORT, got '%s'\n", prog, spec);
+        return -1;
+    }
+    const char *h = spec;
+    size_t hl = (size_t)(colon - spec);
+    if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+        h++;
+        hl -= 2;
+    }
+    memcpy(host, h, hl);
+    host[hl] = 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    int r = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &res);
+    if (r) {
+        fprintf(stderr, "%s: run: --tcplisten %s: %s\n", prog, spec, gai_strerror(r));
+        return -1;
+    }
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            err = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (!bind(fd, ai->ai_addr, ai->ai_addrlen) && !listen(fd, 128)) break;
+        err = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) fprintf(stderr, "%s: run: --tcplisten %s: %s\n", prog, spec, strerror(err));
+    return fd;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     run_opts o;
@@ -526,6 +580,7 @@ static int cmd_run(int argc, char **argv)
     k23vm_error *err = NULL;
     k23vm_trap *trap = NULL;
     k23vm_val *vals = NULL;
+    int *socks = NULL;
     if (status) goto out;
     status = 1;
     /* A guest writing to a closed pipe hears EPIPE from fd_write instead of ending k23vm. */
@@ -570,6 +625,11 @@ static int cmd_run(int argc, char **argv)
         }
         if (!envcopy[i]) goto out;
     }
+    socks = calloc(o.nlistens + 1, sizeof *socks);
+    if (!socks) goto out;
+    for (size_t i = 0; i < o.nlistens; i++) socks[i] = -1;
+    for (size_t i = 0; i < o.nlistens; i++)
+        if ((socks[i] = tcp_listen(o.listens[i])) < 0) goto out;
     size_t gargc = 0;
     gargv[gargc++] = (char *)o.file;
     if (!o.invoke)
@@ -583,6 +643,8 @@ static int cmd_run(int argc, char **argv)
     wcfg.envp = (const char *const *)envcopy;
     wcfg.npreopens = o.ndirs;
     wcfg.preopens = pre;
+    wcfg.nsockets = o.nlistens;
+    wcfg.sockets = socks;
     if ((err = k23vm_wasi_new(&wcfg, &wasi))) {
         fprintf(stderr, "%s: %s\n", prog, k23vm_error_message(err));
         goto out;
@@ -706,6 +768,11 @@ out:
         for (size_t i = 0; i < o.nenvs; i++) free(envcopy[i]);
     free(envcopy);
     free(gargv);
+    if (socks)
+        for (size_t i = 0; i < o.nlistens; i++)
+            if (socks[i] >= 0) close(socks[i]);
+    free(socks);
+    free(o.listens);
     free(o.dirs);
     free(o.envs);
     return status;

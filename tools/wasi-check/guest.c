@@ -5,6 +5,9 @@
  *                   guest pointers (EFAULT) and descriptors (EBADF). Exit status: the failures.
  *   guest exit N    exit(N) after printing a line
  *   guest trap      reaches `unreachable`
+ *   guest serve     accepts one connection on the listening socket fd 3 (k23vm run --tcplisten),
+ *                   receives a line and sends back "pong: " and the line; checks ENOTSOCK on a
+ *                   descriptor that is no socket
  * and exports add(i32, i32) for `k23vm run --invoke add`. run.sh builds the fixture of links. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +81,38 @@ static int sandbox(void)
     return fails;
 }
 
+static int serve(void)
+{
+    __wasi_fd_t conn;
+    expect("sock_recv on stdout", __wasi_sock_recv(1, NULL, 0, 0, NULL, NULL), __WASI_ERRNO_NOTSOCK);
+    expect("sock_accept", __wasi_sock_accept(3, 0, &conn), 0);
+    if (fails) return fails;
+    char line[128] = {0};
+    __wasi_iovec_t riov = {(uint8_t *)line, sizeof line - 1};
+    __wasi_size_t got = 0, sent;
+    __wasi_roflags_t roflags;
+    /* Until the newline: TCP may hand the line over in pieces. */
+    while (!strchr(line, '\n') && got < sizeof line - 1) {
+        __wasi_size_t n;
+        riov.buf = (uint8_t *)line + got;
+        riov.buf_len = sizeof line - 1 - got;
+        expect("sock_recv", __wasi_sock_recv(conn, &riov, 1, 0, &n, &roflags), 0);
+        if (fails || n == 0) break;
+        got += n;
+    }
+    const char *pre = "pong: ";
+    __wasi_ciovec_t siov[2] = {{(const uint8_t *)pre, strlen(pre)}, {(const uint8_t *)line, got}};
+    expect("sock_send", __wasi_sock_send(conn, siov, 2, 0, &sent), 0);
+    expect("sent it all", (int)sent, (int)(strlen(pre) + got));
+    expect("sock_shutdown", __wasi_sock_shutdown(conn, __WASI_SDFLAGS_WR), 0);
+    expect("close", __wasi_fd_close(conn), 0);
+    printf("serve: %d failures\n", fails);
+    return fails;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "serve")) return serve();
     if (argc >= 2 && !strcmp(argv[1], "sandbox")) return sandbox();
     if (argc >= 3 && !strcmp(argv[1], "exit")) {
         printf("exiting with %d\n", atoi(argv[2]));

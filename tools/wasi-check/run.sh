@@ -2,6 +2,7 @@
 # run.sh - CTest wasi_check: `k23vm run` and the WASI sandbox, with guest.c (compiled by the build):
 #  - the sandbox checks under both path resolvers (openat2 and K23VM_WASI_RESOLVE=fallback), in a
 #    fixture of symbolic links pointing out of the preopen; afterwards nothing outside has changed;
+#  - sockets: --tcplisten, sock_accept/recv/send/shutdown against bash's /dev/tcp;
 #  - exit statuses: exit(N) -> N, a trap -> 134 with the message on stderr, --invoke prints results,
 #    a missing file and a file that is no module name the file and the reason.
 # usage: run.sh K23VM GUEST.wasm
@@ -59,5 +60,28 @@ echo "not wasm" >"$tmp/bad.wasm"
 "$k23vm" run "$tmp/bad.wasm" 2>"$tmp/err"
 st=$?
 [ $st -eq 1 ] && grep -q "bad.wasm: malformed module" "$tmp/err" || bad "malformed file: $st $(cat "$tmp/err")"
+
+# Sockets: the guest accepts on --tcplisten's socket; bash's /dev/tcp is the client. A port that
+# is taken is retried with another.
+served=no
+for try in 1 2 3 4 5; do
+    port=$((20000 + ($$ * 7 + try * 7919) % 40000))
+    "$k23vm" run --tcplisten "127.0.0.1:$port" "$guest" serve >"$tmp/serve.out" 2>&1 &
+    pid=$!
+    reply=
+    for wait in 1 2 3 4 5 6 7 8 9 10; do
+        reply=$(bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && echo ping >&3 && cat <&3" 2>/dev/null) && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.2
+    done
+    wait $pid
+    st=$?
+    if grep -q "Address already in use" "$tmp/serve.out"; then continue; fi
+    [ "$reply" = "pong: ping" ] || bad "socket reply '$reply'"
+    [ $st -eq 0 ] || bad "serve: status $st: $(cat "$tmp/serve.out")"
+    served=yes
+    break
+done
+[ $served = yes ] || bad "no free port for the socket test"
 [ $fail -eq 0 ] && echo "wasi_check: passed"
 exit $fail

@@ -265,6 +265,16 @@ static const char *basic_wat =
     "    (loop (local.set 1 (i32.add (local.get 1) (local.get 2)))\n"
     "          (local.set 2 (i32.const 0)) (br_if 0 (i32.eqz (local.get 1))))\n"
     "    (local.set 2 (i32.const 0)) (i32.add (local.get 1) (local.get 2)))\n"
+    /* f64 with a loaded operand on either side, and with constants on either side */
+    "  (func (export \"fmem\") (param i32 f64) (result f64)\n"
+    "    (f64.store (i32.const 8) (f64.const 10))\n"
+    "    (f64.add (f64.sub (f64.load (local.get 0)) (local.get 1))\n"
+    "             (f64.div (local.get 1) (f64.load offset=0 (local.get 0)))))\n"
+    "  (func (export \"fimm\") (param f64) (result f64)\n"
+    "    (f64.add (f64.add (f64.sub (f64.const 1) (local.get 0)) (f64.div (local.get 0) (f64.const 4)))\n"
+    "             (f64.add (f64.div (f64.const 8) (local.get 0))\n"
+    "                      (f64.convert_i32_s (i32.add (f64.lt (f64.const 3) (local.get 0))\n"
+    "                                                  (i32.mul (i32.const 10) (f64.ge (local.get 0) (f64.const 2))))))))\n"
     /* a rotation: consecutive moves merged into one instruction, in order */
     "  (func (export \"rotate\") (param i32 i32 i32 i32) (result i32) (local i32)\n"
     "    (local.set 4 (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get 2))\n"
@@ -342,6 +352,17 @@ static void test_basic(void **state)
     expect_trap(&v, "wrap", a, 1, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
     a[0] = I32(5);
     assert_int_equal(call_i32(&v, "zeros", a, 1), 5);
+    a[0] = I32(8), a[1] = F64(2.0);
+    call(&v, "fmem", a, 2, &r, 1);
+    assert_true(r.of.f64 == (10.0 - 2.0) + (2.0 / 10.0));
+    a[0] = I32(65536 - 4);
+    expect_trap(&v, "fmem", a, 2, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    a[0] = F64(2.0); /* (1 - 2) + 2/4 + 8/2 + (3 < 2) + 10 * (2 >= 2) */
+    call(&v, "fimm", a, 1, &r, 1);
+    assert_true(r.of.f64 == -1.0 + 0.5 + 4.0 + 0 + 10);
+    a[0] = F64(4.0);
+    call(&v, "fimm", a, 1, &r, 1);
+    assert_true(r.of.f64 == -3.0 + 1.0 + 2.0 + 1 + 10);
     k23vm_val ra[4] = {I32(1), I32(2), I32(3), I32(4)};
     assert_int_equal(call_i32(&v, "rotate", ra, 4), 2341);
     vm_close(&v);

@@ -83,6 +83,10 @@ typedef enum iop {
 #define IOP(name, n) IOP_##name,
 #define IOP_RI(t, op) IOP_##t##_##op##_ri,
 #define BRCMP(t, op, inv, swp) IOP_br_##t##_##op, IOP_br_##t##_##op##_ri, IOP_br_##t##_##op##_b, IOP_br_##t##_##op##_ri_b,
+#define FIMM(op, mirror) IOP_f64_##op##_ri,
+#define FIMM_IR(op) IOP_f64_##op##_ir,
+#define FMEM(op, left) IOP_f64_##op##_m,
+#define FMEM_ML(op) IOP_f64_##op##_ml,
 #include "iops.def"
     IOP_COUNT_
 } iop;
@@ -116,6 +120,10 @@ enum {
 #define IOP_RI(t, op) NOPND_##t##_##op##_ri = 3,
 #define BRCMP(t, op, inv, swp) \
     NOPND_br_##t##_##op = 3, NOPND_br_##t##_##op##_ri = 3, NOPND_br_##t##_##op##_b = 3, NOPND_br_##t##_##op##_ri_b = 3,
+#define FIMM(op, mirror) NOPND_f64_##op##_ri = 4,
+#define FIMM_IR(op) NOPND_f64_##op##_ir = 4,
+#define FMEM(op, left) NOPND_f64_##op##_m = 5,
+#define FMEM_ML(op) NOPND_f64_##op##_ml = 5,
 #include "iops.def"
 };
 

@@ -36,6 +36,10 @@ const uint8_t interp_nopnd[IOP_COUNT_] = {
 #include "../opcodes.def"
 #define IOP(name, n) [IOP_##name] = n,
 #define IOP_RI(t, op) [IOP_##t##_##op##_ri] = 3,
+#define FIMM(op, mirror) [IOP_f64_##op##_ri] = 4,
+#define FIMM_IR(op) [IOP_f64_##op##_ir] = 4,
+#define FMEM(op, left) [IOP_f64_##op##_m] = 5,
+#define FMEM_ML(op) [IOP_f64_##op##_ml] = 5,
 #define BRCMP(t, op, inv, swp) \
     [IOP_br_##t##_##op] = 3, [IOP_br_##t##_##op##_ri] = 3, [IOP_br_##t##_##op##_b] = 3, [IOP_br_##t##_##op##_ri_b] = 3,
 #include "iops.def"
@@ -44,6 +48,24 @@ const uint8_t interp_nopnd[IOP_COUNT_] = {
 /* Immediate forms of binary operations; 0: none. */
 static const uint16_t ri_form[OP_COUNT_] = {
 #define IOP_RI(t, op) [OP_##t##_##op] = IOP_##t##_##op##_ri,
+#include "iops.def"
+};
+
+/* f64 with an immediate (right; left) and with a loaded operand (right; left). */
+static const uint16_t fimm_form[OP_COUNT_] = {
+#define FIMM(op, mirror) [OP_f64_##op] = IOP_f64_##op##_ri,
+#include "iops.def"
+};
+static const uint16_t fimm_left[OP_COUNT_] = {
+#define FIMM(op, mirror) [OP_f64_##op] = IOP_f64_##mirror,
+#include "iops.def"
+};
+static const uint16_t fmem_form[OP_COUNT_] = {
+#define FMEM(op, left) [OP_f64_##op] = IOP_f64_##op##_m,
+#include "iops.def"
+};
+static const uint16_t fmem_left[OP_COUNT_] = {
+#define FMEM(op, left) [OP_f64_##op] = IOP_f64_##op##_##left,
 #include "iops.def"
 };
 
@@ -96,7 +118,7 @@ typedef struct fixup {
 
 /* What the last instruction was, for fusing it into the next one: a comparison (into a branch),
  * i32.add with an immediate (into a memory access's address), moves (into one movs). */
-enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS };
+enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS, LC_LOAD };
 
 /* Most moves merged into one movs instruction. */
 #define TR_MOVS_MAX 16
@@ -141,7 +163,8 @@ typedef struct tr {
         uint8_t kind; /* LC_* */
         uint16_t op;
         uint32_t a, b;
-        uint32_t nmov; /* LC_MOVS: moves so far */
+        uint32_t c, woff; /* LC_LOAD: a = address, b = offset, c = add; woff: the wasm offset */
+        uint32_t nmov;    /* LC_MOVS: moves so far */
         uint32_t mov[2 * TR_MOVS_MAX];
     } last;
 } tr;
@@ -760,6 +783,60 @@ static bool try_ri(tr *t, uint16_t op)
     return true;
 }
 
+/* f64 arithmetic or comparison with a constant operand: one instruction with a 64-bit immediate. */
+static bool try_fimm(tr *t, uint16_t op)
+{
+    if (!fimm_form[op] || t->stk.len < 2) return false;
+    tval *l = at(t, t->stk.len - 2), *r = at(t, t->stk.len - 1);
+    unsigned form;
+    uint64_t k;
+    tval *x;
+    if (r->kind == TV_CONST && l->kind != TV_CONST) {
+        form = fimm_form[op], k = r->k[0], x = l;
+    } else if (l->kind == TV_CONST && r->kind != TV_CONST) {
+        form = fimm_left[op], k = l->k[0], x = r;
+    } else {
+        return false;
+    }
+    uint32_t a = x->kind == TV_LOCAL ? x->loc : x->home, dst = l->home;
+    pop_n(t, 2);
+    EMIT(t, form, dst, a, (uint32_t)k, (uint32_t)(k >> 32));
+    push_slot(t, sig_info[op_info[op].sig].result);
+    t->last.dst_k = 0;
+    t->last.dst = dst;
+    return true;
+}
+
+/* f64 arithmetic one of whose operands the last instruction loaded: the load is taken back and
+ * done by the arithmetic instruction (it then traps where the load would have). */
+static bool try_fmem(tr *t, uint16_t op)
+{
+    if (!fmem_form[op] || t->stk.len < 2 || t->last.word == SIZE_MAX || t->last.kind != LC_LOAD) return false;
+    uint32_t top = (uint32_t)t->stk.len - 1;
+    const tval *l = at(t, top - 1), *r = at(t, top);
+    unsigned form;
+    uint32_t other;
+    if (r->kind == TV_SLOT && r->home == t->last.dst) {
+        form = fmem_form[op], other = top - 1;
+    } else if (l->kind == TV_SLOT && l->home == t->last.dst) {
+        form = fmem_left[op], other = top;
+    } else {
+        return false;
+    }
+    uint32_t addr = t->last.a, off = t->last.b, add = t->last.c, woff = t->last.woff;
+    if (t->pos.len && t->pos.data[t->pos.len - 1].word == t->last.word) t->pos.len--;
+    t->code.len = t->last.word;
+    t->last.word = SIZE_MAX;
+    uint32_t dst = at(t, top - 1)->home, a = ref(t, other);
+    mark(t, woff);
+    pop_n(t, 2);
+    EMIT(t, form, dst, a, addr, off, add);
+    push_slot(t, K23VM_F64);
+    t->last.dst_k = 0;
+    t->last.dst = dst;
+    return true;
+}
+
 /* Immediates of a fixed-signature instruction, in code.h's order. */
 static unsigned imm_opnds(const insn *in, uint32_t *o)
 {
@@ -834,7 +911,7 @@ static void tr_fixed(tr *t, const insn *in)
         }
         return;
     }
-    if (np == 2 && sg->result && try_ri(t, op)) return;
+    if (np == 2 && sg->result && (try_ri(t, op) || try_fmem(t, op) || try_fimm(t, op))) return;
 
     uint32_t o[12];
     unsigned n = 0;
@@ -875,6 +952,12 @@ static void tr_fixed(tr *t, const insn *in)
         } else if (op == OP_i32_eqz || op == OP_i64_eqz) {
             t->last.kind = op == OP_i32_eqz ? LC_EQZ32 : LC_EQZ64;
             t->last.a = o[1];
+        } else if (op == OP_f64_load) {
+            t->last.kind = LC_LOAD;
+            t->last.a = o[1];
+            t->last.b = o[2];
+            t->last.c = o[3];
+            t->last.woff = in->offset;
         }
     }
 }

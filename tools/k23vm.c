@@ -615,6 +615,11 @@ static int cmd_run(int argc, char **argv)
             pre[i].guest_path = d;
         }
         pre[i].host_path = d;
+        /* The guest's name without trailing slashes ("out/" is "out", "/" stays). */
+        char *g = (char *)pre[i].guest_path;
+        size_t gl = strlen(g);
+        while (gl > 1 && g[gl - 1] == '/') g[--gl] = 0;
+        if (!gl) pre[i].guest_path = ".";
     }
     for (size_t i = 0; i < o.nenvs; i++) {
         if (strchr(o.envs[i], '=')) {

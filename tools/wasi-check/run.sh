@@ -32,7 +32,13 @@ fixture() {
     (cd "$tmp/box" && find . -path ./root -prune -o -print | sort && cat secret outside/secret) >"$tmp/before"
 }
 
-for mode in openat2 fallback; do
+# A kernel (or a seccomp filter) without openat2 leaves the walk only.
+modes="openat2 fallback"
+if K23VM_WASI_RESOLVE=openat2 "$k23vm" run "$guest" exit 0 2>&1 | grep -q "openat2 is not available"; then
+    echo "wasi_check: no openat2 here: the fallback resolver only"
+    modes=fallback
+fi
+for mode in $modes; do
     fixture
     if ! K23VM_WASI_RESOLVE=$mode "$k23vm" run --dir "$tmp/box/root::/r" "$guest" sandbox; then
         bad "sandbox checks ($mode)"

@@ -62,8 +62,8 @@ static void usage(FILE *out)
             "Exit status: validate and inspect: 0 on success, 1 when a module is malformed, invalid or\n"
             "unreadable, 2 on a usage error. run: the guest's proc_exit code (0 when _start or the\n"
             "invoked export returns); 134 when the guest traps (the trap and its wasm backtrace go\n"
-            "to standard error); 1 when the file cannot be read, decoded, validated or linked; 2 on a\n"
-            "usage error.\n",
+            "to standard error), 130 when Ctrl-C interrupted it; 1 when the file cannot be read,\n"
+            "decoded, validated or linked; 2 on a usage error.\n",
             prog);
 }
 
@@ -318,7 +318,20 @@ static int cmd_inspect(k23vm_engine *engine, const char *path)
 
 /* ---- run --------------------------------------------------------------------------------------- */
 
-#define RUN_STATUS_TRAP 134 /* as a process killed by SIGABRT shows in a shell */
+#define RUN_STATUS_TRAP 134      /* as a process killed by SIGABRT shows in a shell */
+#define RUN_STATUS_INTERRUPT 130 /* as one killed by SIGINT */
+
+/* Ctrl-C stops the guest at its next check with an "interrupted" trap (k23vm_store_interrupt is
+ * safe in a signal handler); a second one ends k23vm at once. */
+static k23vm_store *volatile interrupt_store;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    k23vm_store *s = interrupt_store;
+    if (s) k23vm_store_interrupt(s);
+    signal(SIGINT, SIG_DFL);
+}
 
 typedef struct run_opts {
     const char **dirs; /* HOST[::GUEST] */
@@ -675,6 +688,8 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", prog, k23vm_error_message(err));
         goto out;
     }
+    interrupt_store = store;
+    signal(SIGINT, on_sigint);
     if ((err = k23vm_linker_new(engine, &linker)) || (err = k23vm_wasi_define(wasi, linker, store))) {
         fprintf(stderr, "%s: %s\n", prog, k23vm_error_message(err));
         goto out;
@@ -752,10 +767,12 @@ trapped: {
     } else {
         fflush(stdout);
         print_trap(trap);
-        status = RUN_STATUS_TRAP;
+        status = k23vm_trap_code_of(trap) == K23VM_TRAP_INTERRUPTED ? RUN_STATUS_INTERRUPT : RUN_STATUS_TRAP;
     }
 }
 out:
+    signal(SIGINT, SIG_DFL);
+    interrupt_store = NULL;
     fflush(stdout);
     k23vm_trap_delete(trap);
     k23vm_error_delete(err);

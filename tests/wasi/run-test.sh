@@ -161,6 +161,17 @@ exit)
     [ "$bt" = "crash_herecrash_callermain" ] || fail "trap: no backtrace crash_here, crash_caller, main on stderr"
     cat "$T/stderr" >&2
     ;;
+pointers)
+    mkdir -p "$T/sandbox"
+    ln -s target "$T/sandbox/link"
+    run_guest pointers --dir "$T/sandbox::/sandbox"
+    expect_output "$expected_dir/pointers.txt"
+    expect_status 0
+    [ "$(ls -A "$T/sandbox")" = link ] || fail "the sandbox holds $(ls -A "$T/sandbox" | tr '\n' ' '), expected link only"
+    ;;
+sockets)
+    simple_case sockets
+    ;;
 escape)
     # the guest's world, apart from the harness's own files in $T
     B=$T/root

@@ -859,7 +859,8 @@ static void test_translation(void **state)
     k23vm_error *err = NULL;
     const icode *c = interp_code(v.module, 0, &err);
     assert_non_null(c);
-    /* add (patched into local 2) ; br_lt_s_ri ; const32 (into local 2) ; ret1 */
+    /* add (patched into local 2); lt_s with an immediate fused into br_if, reading local 2 from
+     * the accumulator the add just set; const32 (into local 2); ret1 */
     size_t n = 0;
     for (size_t w = 0; w < c->nwords; n++) {
         unsigned op = 0;
@@ -874,7 +875,7 @@ static void test_translation(void **state)
         } else {
             op = (unsigned)c->code[w].op;
         }
-        static const unsigned expect[] = {IOP_i32_add, IOP_br_i32_lt_s_ri, IOP_const32, IOP_ret1};
+        static const unsigned expect[] = {IOP_i32_add, IOP_br_i32_lt_s_ri_a, IOP_const32, IOP_ret1};
         assert_true(n < 4);
         assert_int_equal(op, expect[n]);
         w += IWORDS(interp_nopnd[op]);

@@ -87,6 +87,16 @@ typedef enum iop {
 #define FIMM_IR(op) IOP_f64_##op##_ir,
 #define FMEM(op, left) IOP_f64_##op##_m,
 #define FMEM_ML(op) IOP_f64_##op##_ml,
+#define ACC2(t, op) IOP_##t##_##op##_a1, IOP_##t##_##op##_a2,
+#define ACC_RI(t, op) IOP_##t##_##op##_ri_a,
+#define ACC_BR(t, op)                                                                              \
+    IOP_br_##t##_##op##_a1, IOP_br_##t##_##op##_a2, IOP_br_##t##_##op##_ri_a, IOP_br_##t##_##op##_a1_b, \
+        IOP_br_##t##_##op##_a2_b, IOP_br_##t##_##op##_ri_a_b,
+#define ACC_LD(name) IOP_##name##_a,
+#define ACC_ST(name) IOP_##name##_v,
+#define ACCF2(op) IOP_f64_##op##_a1, IOP_f64_##op##_a2,
+#define ACCF1(form) IOP_f64_##form##_a,
+#define ACC1(name) IOP_##name##_a,
 #include "iops.def"
     IOP_COUNT_
 } iop;
@@ -124,6 +134,16 @@ enum {
 #define FIMM_IR(op) NOPND_f64_##op##_ir = 4,
 #define FMEM(op, left) NOPND_f64_##op##_m = 5,
 #define FMEM_ML(op) NOPND_f64_##op##_ml = 5,
+#define ACC2(t, op) NOPND_##t##_##op##_a1 = 3, NOPND_##t##_##op##_a2 = 3,
+#define ACC_RI(t, op) NOPND_##t##_##op##_ri_a = 3,
+#define ACC_BR(t, op)                                                                              \
+    NOPND_br_##t##_##op##_a1 = 3, NOPND_br_##t##_##op##_a2 = 3, NOPND_br_##t##_##op##_ri_a = 3,       \
+    NOPND_br_##t##_##op##_a1_b = 3, NOPND_br_##t##_##op##_a2_b = 3, NOPND_br_##t##_##op##_ri_a_b = 3,
+#define ACC_LD(name) NOPND_##name##_a = NOPND_##name,
+#define ACC_ST(name) NOPND_##name##_v = NOPND_##name,
+#define ACCF2(op) NOPND_f64_##op##_a1 = 3, NOPND_f64_##op##_a2 = 3,
+#define ACCF1(form) NOPND_f64_##form##_a = NOPND_f64_##form,
+#define ACC1(name) NOPND_##name##_a = NOPND_##name,
 #include "iops.def"
 };
 

@@ -206,8 +206,8 @@ static K23VM_NOINLINE k23vm_trap *raise(run_state *r, const icword *ip, uint8_t 
 #define F64(k) (*(a_f64 *)SLOTP(k))
 #define V128(k) (*(m_v128 *)SLOTP(k))
 /* Results: always the whole slot (code.h). */
-#define PUT32(k, v) (U64(k) = (uint64_t)(uint32_t)(v))
-#define PUT64(k, v) (U64(k) = (uint64_t)(v))
+#define PUT32(k, v) (U64(k) = acc = (uint64_t)(uint32_t)(v))
+#define PUT64(k, v) (U64(k) = acc = (uint64_t)(v))
 #define PUTF32(k, v) PUT32(k, f32_bits(v))
 #define PUTF64(k, v) PUT64(k, f64_bits(v))
 

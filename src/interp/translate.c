@@ -40,6 +40,16 @@ const uint8_t interp_nopnd[IOP_COUNT_] = {
 #define FIMM_IR(op) [IOP_f64_##op##_ir] = 4,
 #define FMEM(op, left) [IOP_f64_##op##_m] = 5,
 #define FMEM_ML(op) [IOP_f64_##op##_ml] = 5,
+#define ACC2(t, op) [IOP_##t##_##op##_a1] = 3, [IOP_##t##_##op##_a2] = 3,
+#define ACC_RI(t, op) [IOP_##t##_##op##_ri_a] = 3,
+#define ACC_BR(t, op)                                                                           \
+    [IOP_br_##t##_##op##_a1] = 3, [IOP_br_##t##_##op##_a2] = 3, [IOP_br_##t##_##op##_ri_a] = 3,    \
+    [IOP_br_##t##_##op##_a1_b] = 3, [IOP_br_##t##_##op##_a2_b] = 3, [IOP_br_##t##_##op##_ri_a_b] = 3,
+#define ACC_LD(name) [IOP_##name##_a] = NOPND_##name,
+#define ACC_ST(name) [IOP_##name##_v] = NOPND_##name,
+#define ACCF2(op) [IOP_f64_##op##_a1] = 3, [IOP_f64_##op##_a2] = 3,
+#define ACCF1(form) [IOP_f64_##form##_a] = NOPND_f64_##form,
+#define ACC1(name) [IOP_##name##_a] = NOPND_##name,
 #define BRCMP(t, op, inv, swp) \
     [IOP_br_##t##_##op] = 3, [IOP_br_##t##_##op##_ri] = 3, [IOP_br_##t##_##op##_b] = 3, [IOP_br_##t##_##op##_ri_b] = 3,
 #include "iops.def"
@@ -68,6 +78,35 @@ static const uint16_t fmem_left[OP_COUNT_] = {
 #define FMEM(op, left) [OP_f64_##op] = IOP_f64_##op##_##left,
 #include "iops.def"
 };
+
+/* Forms reading their first (acc_a1) or second (acc_a2) source operand from the accumulator, by
+ * base form; 0: none. */
+static const uint16_t acc_a1[IOP_COUNT_] = {
+#define ACC2(t, op) [IOP_##t##_##op] = IOP_##t##_##op##_a1,
+#define ACC_RI(t, op) [IOP_##t##_##op##_ri] = IOP_##t##_##op##_ri_a,
+#define ACC_BR(t, op)                                                                                  \
+    [IOP_br_##t##_##op] = IOP_br_##t##_##op##_a1, [IOP_br_##t##_##op##_ri] = IOP_br_##t##_##op##_ri_a,   \
+    [IOP_br_##t##_##op##_b] = IOP_br_##t##_##op##_a1_b, [IOP_br_##t##_##op##_ri_b] = IOP_br_##t##_##op##_ri_a_b,
+#define ACC_LD(name) [IOP_##name] = IOP_##name##_a,
+#define ACCF2(op) [IOP_f64_##op] = IOP_f64_##op##_a1,
+#define ACCF1(form) [IOP_f64_##form] = IOP_f64_##form##_a,
+#define ACC1(name) [IOP_##name] = IOP_##name##_a,
+#include "iops.def"
+};
+static const uint16_t acc_a2[IOP_COUNT_] = {
+#define ACC2(t, op) [IOP_##t##_##op] = IOP_##t##_##op##_a2,
+#define ACC_BR(t, op) [IOP_br_##t##_##op] = IOP_br_##t##_##op##_a2, [IOP_br_##t##_##op##_b] = IOP_br_##t##_##op##_a2_b,
+#define ACC_ST(name) [IOP_##name] = IOP_##name##_v,
+#define ACCF2(op) [IOP_f64_##op] = IOP_f64_##op##_a2,
+#include "iops.def"
+};
+
+/* The form of base that reads source operand k (1 or 2; 0: none) from the accumulator, or base. */
+static unsigned acc_form(unsigned base, unsigned k)
+{
+    unsigned f = k == 1 ? acc_a1[base] : k == 2 ? acc_a2[base] : 0;
+    return f ? f : base;
+}
 
 /* Compare-and-branch: the first of the four forms (rr, ri, rr back, ri back), the negated and
  * the mirrored comparison. */
@@ -165,6 +204,8 @@ typedef struct tr {
         uint32_t a, b;
         uint32_t c, woff; /* LC_LOAD: a = address, b = offset, c = add; woff: the wasm offset */
         uint32_t nmov;    /* LC_MOVS: moves so far */
+        bool acc;         /* it left its result in the accumulator too */
+        uint8_t acc_in;   /* which source operand (1, 2) it read from the accumulator, or 0 */
         uint32_t mov[2 * TR_MOVS_MAX];
     } last;
 } tr;
@@ -189,6 +230,8 @@ static size_t emit(tr *t, unsigned op, unsigned n, const uint32_t *o)
     t->last.word = w;
     t->last.dst_k = -1;
     t->last.kind = LC_NONE;
+    t->last.acc = false;
+    t->last.acc_in = 0;
     if (!VEC_RESERVE(t->plat, &t->code, nw)) {
         tr_oom(t);
         t->last.word = SIZE_MAX;
@@ -417,12 +460,21 @@ static const valtype *label_types(const tblock *b, uint32_t *n)
     return b->bt.results;
 }
 
+/* Whether stack entry v is what the last instruction just wrote (to a temporary or, patched, to
+ * a local), which it also left in the accumulator. */
+static bool in_acc(const tr *t, const tval *v)
+{
+    if (t->last.word == SIZE_MAX || !t->last.acc || v->kind == TV_CONST) return false;
+    return (v->kind == TV_LOCAL ? v->loc : v->home) == t->last.dst;
+}
+
 /* ---- conditions ---------------------------------------------------------------------------------- */
 
 enum { CK_NZ, CK_EQZ32, CK_EQZ64, CK_CMP, CK_CMPI };
 
 typedef struct cond {
     uint8_t kind;
+    uint8_t acc; /* source operand (1: a, 2: b) to read from the accumulator, or 0 */
     uint16_t op; /* CK_CMP*: the comparison */
     uint32_t a, b;
 } cond;
@@ -431,7 +483,7 @@ typedef struct cond {
  * instruction is taken back and its operands returned, for a fused branch. */
 static cond pop_cond(tr *t)
 {
-    cond c = {CK_NZ, 0, 0, 0};
+    cond c = {CK_NZ, 0, 0, 0, 0};
     tval *v = at(t, t->stk.len - 1);
     uint8_t lk = t->last.kind;
     if (t->last.word != SIZE_MAX && lk >= LC_CMP && lk <= LC_EQZ64 && v->kind == TV_SLOT && v->home == t->last.dst) {
@@ -439,11 +491,13 @@ static cond pop_cond(tr *t)
         c.b = t->last.b;
         c.op = t->last.op;
         c.kind = lk == LC_CMP ? CK_CMP : lk == LC_CMPI ? CK_CMPI : lk == LC_EQZ32 ? CK_EQZ32 : CK_EQZ64;
+        c.acc = t->last.acc_in; /* taken back, so the accumulator still holds what it read */
         t->code.len = t->last.word; /* comparisons do not trap: no position entry to drop */
         t->last.word = SIZE_MAX;
         pop_n(t, 1);
         return c;
     }
+    if (in_acc(t, v)) c.acc = 1;
     c.a = ref_top(t, 0);
     pop_n(t, 1);
     return c;
@@ -458,20 +512,20 @@ static size_t emit_cond_br(tr *t, cond c, bool if_true, bool back, uint32_t disp
     case CK_NZ:
         op = if_true ? (back ? IOP_br_nz_b : IOP_br_nz) : (back ? IOP_br_z_b : IOP_br_z);
         *k = 1;
-        return EMIT(t, op, c.a, disp);
+        return EMIT(t, acc_form(op, c.acc), c.a, disp);
     case CK_EQZ32:
         op = if_true ? (back ? IOP_br_z_b : IOP_br_z) : (back ? IOP_br_nz_b : IOP_br_nz);
         *k = 1;
-        return EMIT(t, op, c.a, disp);
+        return EMIT(t, acc_form(op, c.acc), c.a, disp);
     case CK_EQZ64:
         op = if_true ? (back ? IOP_br_z64_b : IOP_br_z64) : (back ? IOP_br_nz64_b : IOP_br_nz64);
         *k = 1;
-        return EMIT(t, op, c.a, disp);
+        return EMIT(t, acc_form(op, c.acc), c.a, disp);
     default: {
         uint16_t cmp = if_true ? c.op : cmp_inv[c.op];
         op = br_form[cmp] + (c.kind == CK_CMPI ? 1u : 0u) + (back ? 2u : 0u);
         *k = 2;
-        return EMIT(t, op, c.a, c.b, disp);
+        return EMIT(t, acc_form(op, c.acc), c.a, c.b, disp);
     }
     }
 }
@@ -533,6 +587,7 @@ static void br_uncond(tr *t, uint32_t l)
 static void tr_br_if(tr *t, uint32_t l)
 {
     cond c = pop_cond(t);
+    size_t at_cond = t->code.len;
     tblock *b = blk_at(t, l);
     uint32_t n;
     label_types(b, &n);
@@ -543,6 +598,7 @@ static void tr_br_if(tr *t, uint32_t l)
         /* The values are where the label wants them: materialise them (both paths may) and
          * branch straight there. */
         for (uint32_t i = t->stk.len - n; i < t->stk.len; i++) materialize(t, i);
+        if (t->code.len != at_cond) c.acc = 0; /* the moves came in between */
         b = blk_at(t, l);
         if (is_loop) {
             emit_cond_br(t, c, true, true, disp_to(t, b->loop_word), &k);
@@ -617,8 +673,9 @@ static void tr_block(tr *t, const insn *in)
 {
     functype bt;
     val_block_type(t->m, in->u.blocktype, &bt); /* validated */
-    cond c = {0, 0, 0, 0};
+    cond c = {0, 0, 0, 0, 0};
     if (in->op == OP_if) c = pop_cond(t);
+    size_t at_cond = t->code.len;
     /* Pending local.gets would be copied by the block's code only on the paths that change the
      * local: copy them all now. The parameters go home, where else/loop branches expect them. */
     flush_locals(t, UINT32_MAX, t->stk.len);
@@ -641,6 +698,7 @@ static void tr_block(tr *t, const insn *in)
     if (in->op == OP_loop) bind_label(t);
     if (in->op == OP_if) {
         unsigned k;
+        if (t->code.len != at_cond) c.acc = 0; /* copies came in between */
         size_t w = emit_cond_br(t, c, false, false, 0, &k);
         add_fixup(t, &blk_top(t)->else_fix, w, k);
     }
@@ -769,8 +827,11 @@ static bool try_ri(tr *t, uint16_t op)
     if (is64 && (sk < INT32_MIN || sk > INT32_MAX)) return false;
     uint32_t a = x->kind == TV_LOCAL ? x->loc : x->home; /* x is a slot or local */
     uint32_t dst = l->home;
+    uint8_t ain = in_acc(t, x) && acc_a1[ri_form[op]] ? 1 : 0;
     pop_n(t, 2);
-    EMIT(t, ri_form[op], dst, a, (uint32_t)(int32_t)sk);
+    EMIT(t, acc_form(ri_form[op], ain), dst, a, (uint32_t)(int32_t)sk);
+    t->last.acc = true;
+    t->last.acc_in = ain;
     push_slot(t, sig_info[op_info[op].sig].result);
     t->last.dst_k = 0;
     t->last.dst = dst;
@@ -799,8 +860,11 @@ static bool try_fimm(tr *t, uint16_t op)
         return false;
     }
     uint32_t a = x->kind == TV_LOCAL ? x->loc : x->home, dst = l->home;
+    uint8_t ain = in_acc(t, x) && acc_a1[form] ? 1 : 0;
     pop_n(t, 2);
-    EMIT(t, form, dst, a, (uint32_t)k, (uint32_t)(k >> 32));
+    EMIT(t, acc_form(form, ain), dst, a, (uint32_t)k, (uint32_t)(k >> 32));
+    t->last.acc = true;
+    t->last.acc_in = ain;
     push_slot(t, sig_info[op_info[op].sig].result);
     t->last.dst_k = 0;
     t->last.dst = dst;
@@ -831,6 +895,7 @@ static bool try_fmem(tr *t, uint16_t op)
     mark(t, woff);
     pop_n(t, 2);
     EMIT(t, form, dst, a, addr, off, add);
+    t->last.acc = true;
     push_slot(t, K23VM_F64);
     t->last.dst_k = 0;
     t->last.dst = dst;
@@ -922,25 +987,37 @@ static void tr_fixed(tr *t, const insn *in)
     bool mem = oi->imm == IMM_memarg || oi->imm == IMM_memarg_lane;
     bool fold = false;
     uint32_t fold_x = 0, fold_c = 0;
+    /* An operand the last instruction left in the accumulator is read from there (if no
+     * instruction comes in between to materialise another operand). */
+    uint8_t ain = 0;
+    if (np >= 1 && acc_a1[op] && in_acc(t, at(t, first))) ain = 1;
+    else if (np >= 2 && acc_a2[op] && in_acc(t, at(t, first + 1))) ain = 2;
     if (mem && t->last.word != SIZE_MAX && t->last.kind == LC_ADDI) {
         const tval *ad = at(t, first);
         if (ad->kind == TV_SLOT && ad->home == t->last.dst) {
             fold = true;
             fold_x = t->last.a;
             fold_c = t->last.b;
+            /* The add is taken back: the accumulator holds its operand x, if it read it there. */
+            ain = t->last.acc_in == 1 && acc_a1[op] ? 1 : 0;
             t->code.len = t->last.word; /* i32.add does not trap: no position entry to drop */
             t->last.word = SIZE_MAX;
         }
     }
+    size_t before = t->code.len;
     if (sg->result) o[n++] = dst;
     for (uint32_t i = 0; i < np; i++) o[n++] = fold && i == 0 ? fold_x : ref(t, first + i);
+    if (t->code.len != before) ain = 0;
+    unsigned form = acc_form(op, ain);
     unsigned nimm = imm_opnds(in, o + n);
     if (fold) o[n + 1] = fold_c;
     n += nimm;
     if (op_can_trap(op)) mark(t, in->offset);
     pop_n(t, np);
-    emit(t, op, n, o);
+    emit(t, form, n, o);
+    t->last.acc_in = ain;
     if (sg->result) {
+        t->last.acc = sg->result != K23VM_V128;
         push_slot(t, sg->result);
         t->last.dst_k = 0;
         t->last.dst = dst;

@@ -9,7 +9,7 @@
 #
 # RUNTIME is `k23vm:PATH` (PATH to the k23vm program, run as `PATH run ...`) or `node:SCRIPT`
 # (tests/wasi/node-wasi.mjs, node:wasi with the same options, the reference used to check the
-# expected outputs by hand; Node's WASI differs from the spec in places: see README.md).
+# expected outputs by hand; where Node's WASI differs, see tests/wasi/README.md).
 # With K23VM_WASI_ACTUAL=DIR set, the actual standard output is also copied to DIR/CASE.txt.
 # The escape case resolves paths as K23VM_WASI_RESOLVE in the environment says (openat2 or
 # fallback), so CTest runs it once for each.

@@ -1,5 +1,5 @@
 /* dirs.c - WASI test program: directories in the preopened /sandbox (path_create_directory,
- * path_remove_directory, fd_readdir with many entries and rewinding, path_filestat_get, fd_prestat_*
+ * path_remove_directory, fd_readdir with many entries, rewinding and small buffers (cookies), path_filestat_get, fd_prestat_*
  * through the preopen's name). Leaves keep/inner/ with 300 files named f000..f299 for the harness. */
 #include <dirent.h>
 #include <fcntl.h>
@@ -31,6 +31,51 @@ static int scan(DIR *d, int *dots, int *dups)
         n++;
     }
     return n;
+}
+
+
+/* The same with the raw fd_readdir and a small buffer: entries come whole or cut at the buffer's
+ * end (a full buffer), and reading on from the last whole entry's d_next finds the rest. Each
+ * name f000..f299 must come exactly once; returns the number of files, -1 on an error. */
+static int raw_scan(__wasi_fd_t fd, size_t bufsize, int *calls)
+{
+    static unsigned char seen[NFILES];
+    static uint8_t buf[512];
+    memset(seen, 0, sizeof seen);
+    __wasi_dircookie_t cookie = 0;
+    int n = 0;
+    *calls = 0;
+    for (;;) {
+        __wasi_size_t used = 0;
+        if (__wasi_fd_readdir(fd, buf, bufsize, cookie, &used) != 0 || used > bufsize)
+            return -1;
+        ++*calls;
+        size_t off = 0;
+        int whole = 0;
+        while (off + sizeof(__wasi_dirent_t) <= used) {
+            __wasi_dirent_t de;
+            memcpy(&de, buf + off, sizeof de);
+            if (off + sizeof de + de.d_namlen > used)
+                break; /* cut off: read it again from the cookie */
+            const char *name = (const char *)buf + off + sizeof de;
+            if (!(de.d_namlen == 1 && name[0] == '.') && !(de.d_namlen == 2 && !memcmp(name, "..", 2))) {
+                /* the name is not NUL-terminated: the next entry's header follows it */
+                int i = -1;
+                if (de.d_namlen == 4 && name[0] == 'f')
+                    i = (name[1] - '0') * 100 + (name[2] - '0') * 10 + (name[3] - '0');
+                if (i < 0 || i >= NFILES || seen[i]++ || de.d_type != __WASI_FILETYPE_REGULAR_FILE)
+                    return -1;
+                n++;
+            }
+            cookie = de.d_next;
+            off += sizeof de + de.d_namlen;
+            whole++;
+        }
+        if (used < bufsize)
+            return n; /* the end of the directory */
+        if (!whole)
+            return -1; /* not even one entry fits: the buffer is too small */
+    }
 }
 
 int main(void)
@@ -74,6 +119,19 @@ int main(void)
     n = scan(d, &dots, &dups);
     CHECK(n == NFILES && dups == 0, "after rewinddir: %d files again (got %d)", NFILES, n);
     closedir(d);
+    __wasi_fd_t dfd;
+    CHECK(__wasi_path_open(3, 0, "keep/inner", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READDIR, 0, 0, &dfd) == 0,
+          "path_open keep/inner for fd_readdir");
+    int calls = 0;
+    n = raw_scan(dfd, 100, &calls);
+    CHECK(n == NFILES && calls > 50, "fd_readdir with a 100-byte buffer: %d files, each once, in many calls", NFILES);
+    n = raw_scan(dfd, 512, &calls);
+    CHECK(n == NFILES, "fd_readdir with a 512-byte buffer: %d files again", NFILES);
+    __wasi_size_t used = 0;
+    static uint8_t small[10];
+    CHECK(__wasi_fd_readdir(dfd, small, sizeof small, 0, &used) == 0 && used == sizeof small,
+          "fd_readdir into 10 bytes fills them (a cut entry)");
+    CHECK(__wasi_fd_close(dfd) == 0, "close it");
 
     /* a directory fd: fstat, reading it as a file fails */
     fd = open("keep", O_RDONLY | O_DIRECTORY);

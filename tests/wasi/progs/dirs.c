@@ -1,6 +1,7 @@
 /* dirs.c - WASI test program: directories in the preopened /sandbox (path_create_directory,
- * path_remove_directory, fd_readdir with many entries, rewinding and small buffers (cookies), path_filestat_get, fd_prestat_*
- * through the preopen's name). Leaves keep/inner/ with 300 files named f000..f299 for the harness. */
+ * path_remove_directory, fd_readdir with many entries, rewinding and small buffers (cookies),
+ * path_filestat_get, fd_prestat_* through the preopen's name). Leaves keep/inner/ with 300 files
+ * named f000..f299 for the harness. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -172,6 +172,21 @@ pointers)
 sockets)
     simple_case sockets
     ;;
+cwd)
+    # a preopen named "." (relative paths), then one named as on the host (--dir HOST)
+    mkdir -p "$T/sandbox"
+    run_guest cwd --dir "$T/sandbox::." -- .
+    expect_output "$expected_dir/cwd.txt"
+    expect_status 0
+    expect_file "$T/sandbox/hello.txt" "hello
+"
+    rm "$T/sandbox/hello.txt"
+    run_guest cwd --dir "$T/sandbox" -- "$T/sandbox"
+    expect_output "$expected_dir/cwd.txt"
+    expect_status 0
+    expect_file "$T/sandbox/hello.txt" "hello
+"
+    ;;
 escape)
     # the guest's world, apart from the harness's own files in $T
     B=$T/root

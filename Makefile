@@ -3,11 +3,13 @@
 #
 #   make demo                  build, then run a C program compiled to wasm (examples/guest/demo.c)
 #   make test                  unit tests (normal + ASan/UBSan builds), freestanding check, spec tests
+#                              (also against the interpreter's portable switch dispatch)
 #   make fuzz FUZZ_SECONDS=N   libFuzzer over decode + validate; crashes go to fuzz/crashes/
 #   make bench [BENCH_ARGS=..] benchmark suite (native, V8, k23vm) + decode MB/s: bench/results/
 #   make build | clean
 #
-# Build directories: build/ (RelWithDebInfo), build-asan/ (-DK23VM_SANITIZE=ON), build-fuzz/ (clang,
+# Build directories: build/ (RelWithDebInfo), build-asan/ (-DK23VM_SANITIZE=ON), build-switch/
+# (-DK23VM_INTERP_SWITCH=ON: switch dispatch instead of computed goto), build-fuzz/ (clang,
 # -DK23VM_FUZZ=ON). Pass extra CMake flags with CMAKE_FLAGS=...
 
 CMAKE ?= cmake
@@ -16,12 +18,13 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
+BUILD_SWITCH ?= build-switch
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 ESBUILD_VERSION ?= 0.28.2
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build build-asan build-fuzz demo test test-unit test-asan test-spec fuzz bench clean help
+.PHONY: all deps build build-asan build-switch build-fuzz demo test test-unit test-asan test-spec test-switch fuzz bench clean help
 
 all: build
 
@@ -42,6 +45,11 @@ build: deps
 build-asan: deps
 	$(call configure,$(BUILD_ASAN),-DCMAKE_BUILD_TYPE=Debug -DK23VM_SANITIZE=ON)
 	$(CMAKE) --build $(BUILD_ASAN) -j $(JOBS)
+
+# Only what the dispatch affects: the interpreter's unit tests and the spec runner.
+build-switch: deps
+	$(call configure,$(BUILD_SWITCH),-DCMAKE_BUILD_TYPE=RelWithDebInfo -DK23VM_INTERP_SWITCH=ON)
+	$(CMAKE) --build $(BUILD_SWITCH) -j $(JOBS) --target test_interp k23vm-spec-runner
 
 build-fuzz: deps
 	$(call configure,$(BUILD_FUZZ),-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DK23VM_FUZZ=ON)
@@ -72,7 +80,7 @@ SPEC_RUN = spec-tests/run --mode interp --set wasm-2.0
 SPEC_BOUNDS = guard explicit
 SPEC_ASAN_TIMEOUT ?= 1200
 
-test: test-unit test-asan test-spec
+test: test-unit test-asan test-spec test-switch
 
 test-unit: build
 	$(CTEST) --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -100,6 +108,14 @@ test-spec: build
 		done; \
 	else \
 		echo "spec-tests/run does not exist yet: spec tests skipped"; \
+	fi
+
+# The portable switch dispatch build passes the same interpreter tests and spec suite.
+test-switch: build-switch
+	$(BUILD_SWITCH)/tests/test_interp
+	@if [ -x spec-tests/run ]; then \
+		echo "K23VM_BUILD_DIR=$(BUILD_SWITCH) $(SPEC_RUN) --bounds guard  (switch dispatch)"; \
+		K23VM_BUILD_DIR=$(BUILD_SWITCH) $(SPEC_RUN) --bounds guard || exit 1; \
 	fi
 
 # ---- fuzzing ------------------------------------------------------------------------------------

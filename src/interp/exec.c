@@ -48,6 +48,7 @@ typedef double __attribute__((may_alias)) a_f64;
 typedef uint16_t __attribute__((may_alias, aligned(1))) u_u16;
 typedef uint32_t __attribute__((may_alias, aligned(1))) u_u32;
 typedef uint64_t __attribute__((may_alias, aligned(1))) u_u64;
+typedef double __attribute__((may_alias, aligned(1))) u_f64;
 
 /* v128 as GCC/clang vector types: values (v_*) and slot or memory views (m_*: 8- or 1-aligned). */
 typedef int8_t v_i8 __attribute__((vector_size(16)));
@@ -206,10 +207,13 @@ static K23VM_NOINLINE k23vm_trap *raise(run_state *r, const icword *ip, uint8_t 
 #define F64(k) (*(a_f64 *)SLOTP(k))
 #define V128(k) (*(m_v128 *)SLOTP(k))
 /* Results: always the whole slot (code.h). */
+/* Every scalar result also stays in an accumulator register for the next instruction (iops.def
+ * "operands from the accumulator"): an f64 in facc, any other in acc. */
 #define PUT32(k, v) (U64(k) = acc = (uint64_t)(uint32_t)(v))
 #define PUT64(k, v) (U64(k) = acc = (uint64_t)(v))
 #define PUTF32(k, v) PUT32(k, f32_bits(v))
-#define PUTF64(k, v) PUT64(k, f64_bits(v))
+#define PUTF64(k, v) (facc = (v), U64(k) = f64_bits(facc))
+#define PUTF64B(k, v) PUTF64(k, f64_of(v)) /* an f64 result given as bits */
 
 #ifdef K23VM_INTERP_GOTO
 #define CASE(name) L_##name:
@@ -292,6 +296,9 @@ extern const xt_entry k23vm_interp_xt_end[] __attribute__((visibility("hidden"))
 #define STORE2(A_, V_) __asm__ goto("1: movw %w[val], (%[ptr])\n" XT_ENTRY : : [ptr] "r"(A_), [val] "r"((uint32_t)(V_)) : "memory" : mem_oob)
 #define STORE4(A_, V_) __asm__ goto("1: movl %k[val], (%[ptr])\n" XT_ENTRY : : [ptr] "r"(A_), [val] "r"((uint32_t)(V_)) : "memory" : mem_oob)
 #define STORE8(A_, V_) __asm__ goto("1: movq %q[val], (%[ptr])\n" XT_ENTRY : : [ptr] "r"(A_), [val] "r"((uint64_t)(V_)) : "memory" : mem_oob)
+/* f64 straight to and from an xmm register (no trip through a general register). */
+#define LOADF(O_, A_) __asm__ goto("1: movsd (%[ptr]), %[o]\n" XT_ENTRY : [o] "=x"(O_) : [ptr] "r"(A_) : "memory" : mem_oob)
+#define STOREF(A_, V_) __asm__ goto("1: movsd %[val], (%[ptr])\n" XT_ENTRY : : [ptr] "r"(A_), [val] "x"((double)(V_)) : "memory" : mem_oob)
 /* One instruction, so a store that faults has written nothing (x86 faults are precise). */
 #define STORE16(A_, V_) __asm__ goto("1: movdqu %[val], (%[ptr])\n" XT_ENTRY : : [ptr] "r"(A_), [val] "x"(V_) : "memory" : mem_oob)
 #endif
@@ -301,6 +308,8 @@ extern const xt_entry k23vm_interp_xt_end[] __attribute__((visibility("hidden"))
 #define PLAIN_LOAD4(out, p) ((out) = *(const u_u32 *)(p))
 #define PLAIN_LOAD8(out, p) ((out) = *(const u_u64 *)(p))
 #define PLAIN_LOAD16(out, p) ((out) = *(const u_v128 *)(p))
+#define PLAIN_LOADF(out, p) ((out) = *(const u_f64 *)(p))
+#define PLAIN_STOREF(p, v) (*(u_f64 *)(p) = (v))
 #define PLAIN_STORE1(p, v) (*(uint8_t *)(p) = (uint8_t)(v))
 #define PLAIN_STORE2(p, v) (*(u_u16 *)(p) = (uint16_t)(v))
 #define PLAIN_STORE4(p, v) (*(u_u32 *)(p) = (uint32_t)(v))

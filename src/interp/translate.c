@@ -204,10 +204,17 @@ typedef struct tr {
         uint32_t a, b;
         uint32_t c, woff; /* LC_LOAD: a = address, b = offset, c = add; woff: the wasm offset */
         uint32_t nmov;    /* LC_MOVS: moves so far */
-        bool acc;         /* it left its result in the accumulator too */
+        bool acc;         /* it left its result in the accumulator too (f64: facc, else acc) */
         uint8_t acc_in;   /* which source operand (1, 2) it read from the accumulator, or 0 */
         uint32_t mov[2 * TR_MOVS_MAX];
     } last;
+    /* The instruction before it (word, destination, acc), for fusions that take the last one
+     * back and want to know what the accumulator then holds. */
+    struct {
+        size_t word;
+        uint32_t dst;
+        bool acc;
+    } prev;
 } tr;
 
 /* ---- code emission ------------------------------------------------------------------------------ */
@@ -227,6 +234,9 @@ static icword handler_word(const tr *t, unsigned op)
 static size_t emit(tr *t, unsigned op, unsigned n, const uint32_t *o)
 {
     size_t w = t->code.len, nw = IWORDS(n);
+    t->prev.word = t->last.word;
+    t->prev.dst = t->last.dst;
+    t->prev.acc = t->last.acc;
     t->last.word = w;
     t->last.dst_k = -1;
     t->last.kind = LC_NONE;
@@ -263,6 +273,7 @@ static void mark(tr *t, uint32_t offset)
 static void bind_label(tr *t)
 {
     t->last.word = SIZE_MAX;
+    t->prev.word = SIZE_MAX;
     t->entry = false;
 }
 
@@ -461,10 +472,11 @@ static const valtype *label_types(const tblock *b, uint32_t *n)
 }
 
 /* Whether stack entry v is what the last instruction just wrote (to a temporary or, patched, to
- * a local), which it also left in the accumulator. */
+ * a local), which it also left in the accumulator of v's type (exec.c: f64 in facc, any other
+ * scalar in acc; the type of what was written is v's type). */
 static bool in_acc(const tr *t, const tval *v)
 {
-    if (t->last.word == SIZE_MAX || !t->last.acc || v->kind == TV_CONST) return false;
+    if (t->last.word == SIZE_MAX || !t->last.acc || v->kind == TV_CONST || v->type == K23VM_V128) return false;
     return (v->kind == TV_LOCAL ? v->loc : v->home) == t->last.dst;
 }
 
@@ -890,12 +902,23 @@ static bool try_fmem(tr *t, uint16_t op)
     uint32_t addr = t->last.a, off = t->last.b, add = t->last.c, woff = t->last.woff;
     if (t->pos.len && t->pos.data[t->pos.len - 1].word == t->last.word) t->pos.len--;
     t->code.len = t->last.word;
-    t->last.word = SIZE_MAX;
+    /* The load is taken back: the instruction before it is the last again. */
+    t->last.word = t->prev.word;
+    t->last.dst = t->prev.dst;
+    t->last.acc = t->prev.acc;
+    t->last.kind = LC_NONE;
+    t->last.dst_k = -1;
+    t->last.acc_in = 0;
+    t->prev.word = SIZE_MAX;
+    uint8_t ain = in_acc(t, at(t, other)) && acc_a1[form] ? 1 : 0;
+    size_t before = t->code.len;
     uint32_t dst = at(t, top - 1)->home, a = ref(t, other);
+    if (t->code.len != before) ain = 0;
     mark(t, woff);
     pop_n(t, 2);
-    EMIT(t, form, dst, a, addr, off, add);
+    EMIT(t, acc_form(form, ain), dst, a, addr, off, add);
     t->last.acc = true;
+    t->last.acc_in = ain;
     push_slot(t, K23VM_F64);
     t->last.dst_k = 0;
     t->last.dst = dst;
@@ -1375,6 +1398,7 @@ static k23vm_error *translate(const k23vm_module *m, uint32_t defidx, icode **ou
     t.funcidx = m->nfunc_imports + defidx;
     t.ft = module_functype(m, t.funcidx);
     t.last.word = SIZE_MAX;
+    t.prev.word = SIZE_MAX;
     const func *f = &m->funcs[defidx];
     uint64_t nlocals = (uint64_t)t.ft->nparams + f->nlocals;
     k23vm_error *err = NULL;

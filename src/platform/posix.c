@@ -176,7 +176,11 @@ static void px_on_fault(int sig, siginfo_t *info, void *context)
     px_fault_of(uc, &f);
     f.addr = (uintptr_t)info->si_addr;
     k23vm_fault_resume r;
-    if (k23vm_handle_fault(px_current, &f, &r)) {
+    /* Only a fault the kernel raised for an instruction (si_code > 0) can be wasm's. A SIGSEGV
+     * or SIGBUS sent by kill, raise or sigqueue (si_code <= 0) has no fault address (si_addr
+     * overlays the sender's pid and uid) and runs nothing again when the handler returns. */
+    bool sent = info->si_code <= 0;
+    if (!sent && k23vm_handle_fault(px_current, &f, &r)) {
 #ifdef K23VM_ASAN
         __asan_handle_no_return();
 #endif
@@ -187,6 +191,14 @@ static void px_on_fault(int sig, siginfo_t *info, void *context)
     const struct sigaction *prev = sig == SIGBUS ? &px_prev_bus : &px_prev_segv;
     if (prev->sa_flags & SA_SIGINFO) {
         prev->sa_sigaction(sig, info, context);
+    } else if (sent) {
+        /* A sent signal is not raised again by returning: the default action must happen now
+         * (it is blocked while we run, so raise leaves it pending until the handler returns),
+         * and an ignored one stays ignored with our handler left in place. */
+        if (prev->sa_handler == SIG_DFL) {
+            sigaction(sig, prev, NULL);
+            raise(sig);
+        }
     } else if (prev->sa_handler == SIG_DFL || prev->sa_handler == SIG_IGN) {
         /* Put the old disposition back; the instruction faults again and the default acts (an
          * ignored SIGSEGV from a real fault would only loop). */

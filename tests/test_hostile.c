@@ -372,13 +372,23 @@ static void api_null_and_mismatch(void **state)
  * disposition the process must still die of it; when the program ignores SIGSEGV, it must stay
  * ignored and leave the guard-page handler in place, so that the next out-of-bounds access of a
  * guest is still a trap and not the death of the host. */
-static int sent_segv_child(bool ignored)
+static volatile sig_atomic_t seen_segv;
+
+static void count_segv(int sig)
 {
+    (void)sig;
+    seen_segv++;
+}
+
+/* kind 0: default disposition, 1: ignored, 2: the program's own (plain) handler. */
+static int sent_segv_child(int kind)
+{
+    bool ignored = kind == 1;
     fflush(NULL);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        signal(SIGSEGV, ignored ? SIG_IGN : SIG_DFL);
+        signal(SIGSEGV, kind == 0 ? SIG_DFL : kind == 1 ? SIG_IGN : count_segv);
         signal(SIGBUS, SIG_DFL);
         k23vm_engine_config cfg;
         k23vm_engine_config_init(&cfg);
@@ -388,6 +398,7 @@ static int sent_segv_child(bool ignored)
         k23vm_store *s = NULL;
         if (k23vm_store_new(e, NULL, &s)) _exit(3);
         raise(SIGSEGV);
+        if (kind == 2) _exit(seen_segv == 1 ? 42 : 6); /* chained to the program's handler */
         if (!ignored) _exit(0); /* survived a SIGSEGV of default disposition: wrong */
         size_t len;
         uint8_t *bytes = wat("(module (memory 1) (func (export \"f\") (result i32) (i32.load (i32.const 65536))))",
@@ -408,10 +419,13 @@ static int sent_segv_child(bool ignored)
 static void sent_signals(void **state)
 {
     (void)state;
-    int st = sent_segv_child(false);
+    int st = sent_segv_child(0);
     assert_true(WIFSIGNALED(st));
     assert_int_equal(WTERMSIG(st), SIGSEGV);
-    st = sent_segv_child(true);
+    st = sent_segv_child(1);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 42);
+    st = sent_segv_child(2);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 42);
 }

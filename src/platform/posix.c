@@ -191,7 +191,7 @@ static void px_on_fault(int sig, siginfo_t *info, void *context)
     const struct sigaction *prev = sig == SIGBUS ? &px_prev_bus : &px_prev_segv;
     if (prev->sa_flags & SA_SIGINFO) {
         prev->sa_sigaction(sig, info, context);
-    } else if (sent) {
+    } else if (sent && (prev->sa_handler == SIG_DFL || prev->sa_handler == SIG_IGN)) {
         /* A sent signal is not raised again by returning: the default action must happen now
          * (it is blocked while we run, so raise leaves it pending until the handler returns),
          * and an ignored one stays ignored with our handler left in place. */

@@ -2,10 +2,12 @@
 #include "util.h"
 
 struct arena_chunk {
-    arena_chunk *next;
+    _Alignas(16) arena_chunk *next; /* sizes the header to a multiple of 16 */
     size_t size;
-    uint64_t pad_; /* keeps the payload 16-byte aligned */
 };
+
+/* The payload follows the header; platform blocks are 16-byte aligned, so it is too. */
+_Static_assert(sizeof(arena_chunk) % 16 == 0, "arena chunk header keeps the payload 16-byte aligned");
 
 enum { ARENA_CHUNK = 64 * 1024 };
 
@@ -18,6 +20,7 @@ void arena_init(arena *a, const k23vm_platform *plat)
 
 void *arena_alloc(arena *a, size_t n)
 {
+    if (n > SIZE_MAX / 2) return NULL; /* before rounding up, which would wrap */
     n = (n + 15) & ~(size_t)15;
     if (n == 0) n = 16;
     if ((size_t)(a->end - a->cur) >= n) {
@@ -25,7 +28,6 @@ void *arena_alloc(arena *a, size_t n)
         a->cur += n;
         return r;
     }
-    if (n > SIZE_MAX / 2) return NULL;
     size_t body = n > ARENA_CHUNK / 2 ? n : ARENA_CHUNK;
     size_t total = sizeof(arena_chunk) + body;
     arena_chunk *c = mem_alloc(a->plat, total);

@@ -275,6 +275,11 @@ static const char *basic_wat =
     "             (f64.add (f64.div (f64.const 8) (local.get 0))\n"
     "                      (f64.convert_i32_s (i32.add (f64.lt (f64.const 3) (local.get 0))\n"
     "                                                  (i32.mul (i32.const 10) (f64.ge (local.get 0) (f64.const 2))))))))\n"
+    /* an operand shifted by an immediate, on either side (sub: right only) */
+    "  (func (export \"shop\") (param i32 i32) (result i32)\n"
+    "    (i32.xor (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 3)))\n"
+    "             (i32.xor (i32.rotl (local.get 0) (i32.const 7))\n"
+    "                      (i32.sub (local.get 1) (i32.shr_s (local.get 0) (i32.const 33))))))\n"
     /* a rotation: consecutive moves merged into one instruction, in order */
     "  (func (export \"rotate\") (param i32 i32 i32 i32) (result i32) (local i32)\n"
     "    (local.set 4 (local.get 0)) (local.set 0 (local.get 1)) (local.set 1 (local.get 2))\n"
@@ -363,6 +368,14 @@ static void test_basic(void **state)
     a[0] = F64(4.0);
     call(&v, "fimm", a, 1, &r, 1);
     assert_true(r.of.f64 == -3.0 + 1.0 + 2.0 + 1 + 10);
+    {
+        int32_t x = -123457, y = 98765;
+        uint32_t ux = (uint32_t)x;
+        int32_t expect = (int32_t)(((uint32_t)x + ((uint32_t)y << 3)) ^
+                                   (((ux << 7) | (ux >> 25)) ^ (uint32_t)(y - (x >> 1))));
+        a[0] = I32(x), a[1] = I32(y);
+        assert_int_equal(call_i32(&v, "shop", a, 2), expect);
+    }
     k23vm_val ra[4] = {I32(1), I32(2), I32(3), I32(4)};
     assert_int_equal(call_i32(&v, "rotate", ra, 4), 2341);
     vm_close(&v);

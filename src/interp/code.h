@@ -97,6 +97,7 @@ typedef enum iop {
 #define ACCF2(op) IOP_f64_##op##_a1, IOP_f64_##op##_a2,
 #define ACCF1(form) IOP_f64_##form##_a,
 #define ACC1(name) IOP_##name##_a,
+#define SHOP(op, sh) IOP_i32_##op##_##sh, IOP_i32_##op##_##sh##_a,
 #include "iops.def"
     IOP_COUNT_
 } iop;
@@ -144,6 +145,7 @@ enum {
 #define ACCF2(op) NOPND_f64_##op##_a1 = 3, NOPND_f64_##op##_a2 = 3,
 #define ACCF1(form) NOPND_f64_##form##_a = NOPND_f64_##form,
 #define ACC1(name) NOPND_##name##_a = NOPND_##name,
+#define SHOP(op, sh) NOPND_i32_##op##_##sh = 4, NOPND_i32_##op##_##sh##_a = 4,
 #include "iops.def"
 };
 

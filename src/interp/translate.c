@@ -50,6 +50,7 @@ const uint8_t interp_nopnd[IOP_COUNT_] = {
 #define ACCF2(op) [IOP_f64_##op##_a1] = 3, [IOP_f64_##op##_a2] = 3,
 #define ACCF1(form) [IOP_f64_##form##_a] = NOPND_f64_##form,
 #define ACC1(name) [IOP_##name##_a] = NOPND_##name,
+#define SHOP(op, sh) [IOP_i32_##op##_##sh] = 4, [IOP_i32_##op##_##sh##_a] = 4,
 #define BRCMP(t, op, inv, swp) \
     [IOP_br_##t##_##op] = 3, [IOP_br_##t##_##op##_ri] = 3, [IOP_br_##t##_##op##_b] = 3, [IOP_br_##t##_##op##_ri_b] = 3,
 #include "iops.def"
@@ -79,6 +80,27 @@ static const uint16_t fmem_left[OP_COUNT_] = {
 #include "iops.def"
 };
 
+/* Binary operations with a shifted operand: shop_form[op][shift index] (shift_index below). */
+enum { SH_SHL, SH_SHR_U, SH_SHR_S, SH_ROTL, SH_COUNT_ };
+static int shift_index(uint16_t op)
+{
+    switch (op) {
+    case OP_i32_shl: return SH_SHL;
+    case OP_i32_shr_u: return SH_SHR_U;
+    case OP_i32_shr_s: return SH_SHR_S;
+    case OP_i32_rotl: return SH_ROTL;
+    default: return -1;
+    }
+}
+#define SHIDX_shl SH_SHL
+#define SHIDX_shr_u SH_SHR_U
+#define SHIDX_shr_s SH_SHR_S
+#define SHIDX_rotl SH_ROTL
+static const uint16_t shop_form[OP_COUNT_][SH_COUNT_] = {
+#define SHOP(op, sh) [OP_i32_##op][SHIDX_##sh] = IOP_i32_##op##_##sh,
+#include "iops.def"
+};
+
 /* Forms reading their first (acc_a1) or second (acc_a2) source operand from the accumulator, by
  * base form; 0: none. */
 static const uint16_t acc_a1[IOP_COUNT_] = {
@@ -91,6 +113,7 @@ static const uint16_t acc_a1[IOP_COUNT_] = {
 #define ACCF2(op) [IOP_f64_##op] = IOP_f64_##op##_a1,
 #define ACCF1(form) [IOP_f64_##form] = IOP_f64_##form##_a,
 #define ACC1(name) [IOP_##name] = IOP_##name##_a,
+#define SHOP(op, sh) [IOP_i32_##op##_##sh] = IOP_i32_##op##_##sh##_a,
 #include "iops.def"
 };
 static const uint16_t acc_a2[IOP_COUNT_] = {
@@ -157,7 +180,7 @@ typedef struct fixup {
 
 /* What the last instruction was, for fusing it into the next one: a comparison (into a branch),
  * i32.add with an immediate (into a memory access's address), moves (into one movs). */
-enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS, LC_LOAD };
+enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS, LC_LOAD, LC_SHIFT };
 
 /* Most moves merged into one movs instruction. */
 #define TR_MOVS_MAX 16
@@ -847,12 +870,53 @@ static bool try_ri(tr *t, uint16_t op)
     push_slot(t, sig_info[op_info[op].sig].result);
     t->last.dst_k = 0;
     t->last.dst = dst;
-    if (is_cmp(op) || op == OP_i32_add) {
+    if (shift_index(op) >= 0) {
+        t->last.kind = LC_SHIFT;
+        t->last.op = op;
+        t->last.a = a;
+        t->last.b = (uint32_t)sk & 31u;
+    } else if (is_cmp(op) || op == OP_i32_add) {
         t->last.kind = op == OP_i32_add ? LC_ADDI : LC_CMPI;
         t->last.op = op;
         t->last.a = a;
         t->last.b = (uint32_t)(int32_t)sk;
     }
+    return true;
+}
+
+/* i32 add/sub/and/or/xor one of whose operands the last instruction computed by shifting a value
+ * by an immediate: the shift is taken back and done by the operation (iops.def SHOP). */
+static bool try_shop(tr *t, uint16_t op)
+{
+    if (t->stk.len < 2 || t->last.word == SIZE_MAX || t->last.kind != LC_SHIFT) return false;
+    int sh = shift_index(t->last.op);
+    if (sh < 0 || !shop_form[op][sh]) return false;
+    uint32_t top = (uint32_t)t->stk.len - 1;
+    const tval *l = at(t, top - 1), *r = at(t, top);
+    uint32_t other;
+    if (r->kind == TV_SLOT && r->home == t->last.dst) other = top - 1;
+    else if (l->kind == TV_SLOT && l->home == t->last.dst && is_commutative(op)) other = top;
+    else return false;
+    if (at(t, other)->kind == TV_CONST) return false; /* left to the immediate forms */
+    uint32_t b = t->last.a, k = t->last.b;
+    t->code.len = t->last.word; /* shifts do not trap: no position entry to drop */
+    /* The shift is taken back: the instruction before it is the last again. */
+    t->last.word = t->prev.word;
+    t->last.dst = t->prev.dst;
+    t->last.acc = t->prev.acc;
+    t->last.kind = LC_NONE;
+    t->last.dst_k = -1;
+    t->last.acc_in = 0;
+    t->prev.word = SIZE_MAX;
+    uint8_t ain = in_acc(t, at(t, other)) ? 1 : 0;
+    uint32_t dst = at(t, top - 1)->home, a = ref(t, other);
+    pop_n(t, 2);
+    EMIT(t, acc_form(shop_form[op][sh], ain), dst, a, b, k);
+    t->last.acc = true;
+    t->last.acc_in = ain;
+    push_slot(t, K23VM_I32);
+    t->last.dst_k = 0;
+    t->last.dst = dst;
     return true;
 }
 
@@ -999,7 +1063,7 @@ static void tr_fixed(tr *t, const insn *in)
         }
         return;
     }
-    if (np == 2 && sg->result && (try_ri(t, op) || try_fmem(t, op) || try_fimm(t, op))) return;
+    if (np == 2 && sg->result && (try_shop(t, op) || try_ri(t, op) || try_fmem(t, op) || try_fimm(t, op))) return;
 
     uint32_t o[12];
     unsigned n = 0;

@@ -275,6 +275,12 @@ static const char *basic_wat =
     "             (f64.add (f64.div (f64.const 8) (local.get 0))\n"
     "                      (f64.convert_i32_s (i32.add (f64.lt (f64.const 3) (local.get 0))\n"
     "                                                  (i32.mul (i32.const 10) (f64.ge (local.get 0) (f64.const 2))))))))\n"
+    /* f64 read-modify-write: x = a op x and x = x op a, stored back in place */
+    "  (func (export \"rmw\") (param i32 f64) (result f64)\n"
+    "    (f64.store (local.get 0) (f64.const 3))\n"
+    "    (f64.store (local.get 0) (f64.mul (local.get 1) (f64.load (local.get 0))))\n"
+    "    (f64.store (local.get 0) (f64.sub (f64.load (local.get 0)) (local.get 1)))\n"
+    "    (f64.load (local.get 0)))\n"
     /* an operand shifted by an immediate, on either side (sub: right only) */
     "  (func (export \"shop\") (param i32 i32) (result i32)\n"
     "    (i32.xor (i32.add (local.get 0) (i32.shl (local.get 1) (i32.const 3)))\n"
@@ -376,6 +382,11 @@ static void test_basic(void **state)
         a[0] = I32(x), a[1] = I32(y);
         assert_int_equal(call_i32(&v, "shop", a, 2), expect);
     }
+    a[0] = I32(16), a[1] = F64(2.0); /* 3 * 2 = 6, 6 - 2 = 4 */
+    call(&v, "rmw", a, 2, &r, 1);
+    assert_true(r.of.f64 == 4.0);
+    a[0] = I32(65536 - 4);
+    expect_trap(&v, "rmw", a, 2, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
     k23vm_val ra[4] = {I32(1), I32(2), I32(3), I32(4)};
     assert_int_equal(call_i32(&v, "rotate", ra, 4), 2341);
     vm_close(&v);

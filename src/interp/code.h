@@ -98,6 +98,7 @@ typedef enum iop {
 #define ACCF1(form) IOP_f64_##form##_a,
 #define ACC1(name) IOP_##name##_a,
 #define SHOP(op, sh) IOP_i32_##op##_##sh, IOP_i32_##op##_##sh##_a,
+#define FRMW(op, form) IOP_f64_##form##_st, IOP_f64_##form##_st_a,
 #include "iops.def"
     IOP_COUNT_
 } iop;
@@ -146,6 +147,7 @@ enum {
 #define ACCF1(form) NOPND_f64_##form##_a = NOPND_f64_##form,
 #define ACC1(name) NOPND_##name##_a = NOPND_##name,
 #define SHOP(op, sh) NOPND_i32_##op##_##sh = 4, NOPND_i32_##op##_##sh##_a = 4,
+#define FRMW(op, form) NOPND_f64_##form##_st = 5, NOPND_f64_##form##_st_a = 5,
 #include "iops.def"
 };
 

@@ -51,6 +51,7 @@ const uint8_t interp_nopnd[IOP_COUNT_] = {
 #define ACCF1(form) [IOP_f64_##form##_a] = NOPND_f64_##form,
 #define ACC1(name) [IOP_##name##_a] = NOPND_##name,
 #define SHOP(op, sh) [IOP_i32_##op##_##sh] = 4, [IOP_i32_##op##_##sh##_a] = 4,
+#define FRMW(op, form) [IOP_f64_##form##_st] = 5, [IOP_f64_##form##_st_a] = 5,
 #define BRCMP(t, op, inv, swp) \
     [IOP_br_##t##_##op] = 3, [IOP_br_##t##_##op##_ri] = 3, [IOP_br_##t##_##op##_b] = 3, [IOP_br_##t##_##op##_ri_b] = 3,
 #include "iops.def"
@@ -77,6 +78,12 @@ static const uint16_t fmem_form[OP_COUNT_] = {
 };
 static const uint16_t fmem_left[OP_COUNT_] = {
 #define FMEM(op, left) [OP_f64_##op] = IOP_f64_##op##_##left,
+#include "iops.def"
+};
+
+/* f64 forms with a loaded operand, by form: the form that also stores the result back. */
+static const uint16_t rmw_form[IOP_COUNT_] = {
+#define FRMW(op, form) [IOP_f64_##form] = IOP_f64_##form##_st, [IOP_f64_##form##_a] = IOP_f64_##form##_st_a,
 #include "iops.def"
 };
 
@@ -180,7 +187,7 @@ typedef struct fixup {
 
 /* What the last instruction was, for fusing it into the next one: a comparison (into a branch),
  * i32.add with an immediate (into a memory access's address), moves (into one movs). */
-enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS, LC_LOAD, LC_SHIFT };
+enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS, LC_LOAD, LC_SHIFT, LC_FMEM };
 
 /* Most moves merged into one movs instruction. */
 #define TR_MOVS_MAX 16
@@ -920,6 +927,22 @@ static bool try_shop(tr *t, uint16_t op)
     return true;
 }
 
+/* f64.store of what an FMEM instruction just computed, to the address it loaded from: that
+ * instruction becomes its read-modify-write form and the store is dropped. */
+static bool try_rmw(tr *t, const insn *in)
+{
+    if (t->stk.len < 2 || t->last.word == SIZE_MAX || t->last.kind != LC_FMEM || !rmw_form[t->last.op]) return false;
+    const tval *ad = at(t, (uint32_t)t->stk.len - 2), *v = at(t, (uint32_t)t->stk.len - 1);
+    if (v->kind != TV_SLOT || v->home != t->last.dst || ad->kind == TV_CONST) return false;
+    uint32_t addr = ad->kind == TV_LOCAL ? ad->loc : ad->home;
+    if (addr != t->last.a || (uint32_t)in->u.mem.offset != t->last.b || t->last.c != 0) return false;
+    t->code.data[t->last.word] = handler_word(t, rmw_form[t->last.op]);
+    t->last.kind = LC_NONE;
+    t->last.word = SIZE_MAX; /* its result went to memory; nothing fuses with it any more */
+    pop_n(t, 2);
+    return true;
+}
+
 /* f64 arithmetic or comparison with a constant operand: one instruction with a 64-bit immediate. */
 static bool try_fimm(tr *t, uint16_t op)
 {
@@ -980,9 +1003,15 @@ static bool try_fmem(tr *t, uint16_t op)
     if (t->code.len != before) ain = 0;
     mark(t, woff);
     pop_n(t, 2);
-    EMIT(t, acc_form(form, ain), dst, a, addr, off, add);
+    unsigned emitted = acc_form(form, ain);
+    EMIT(t, emitted, dst, a, addr, off, add);
     t->last.acc = true;
     t->last.acc_in = ain;
+    t->last.kind = LC_FMEM; /* for a store back to the same address */
+    t->last.op = (uint16_t)emitted;
+    t->last.a = addr;
+    t->last.b = off;
+    t->last.c = add;
     push_slot(t, K23VM_F64);
     t->last.dst_k = 0;
     t->last.dst = dst;
@@ -1063,6 +1092,7 @@ static void tr_fixed(tr *t, const insn *in)
         }
         return;
     }
+    if (op == OP_f64_store && try_rmw(t, in)) return;
     if (np == 2 && sg->result && (try_shop(t, op) || try_ri(t, op) || try_fmem(t, op) || try_fimm(t, op))) return;
 
     uint32_t o[12];

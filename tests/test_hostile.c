@@ -22,7 +22,8 @@
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
-static k23vm_engine *engine_with(k23vm_bounds_mode bounds, k23vm_allocator_kind alloc)
+/* engine_with, with pools small enough that exhausting and reusing slots is quick. */
+static k23vm_engine *small_engine(k23vm_bounds_mode bounds, k23vm_allocator_kind alloc)
 {
     k23vm_engine_config cfg;
     k23vm_engine_config_init(&cfg);
@@ -36,24 +37,6 @@ static k23vm_engine *engine_with(k23vm_bounds_mode bounds, k23vm_allocator_kind 
     k23vm_engine *e = NULL;
     ok(k23vm_engine_new(&cfg, &e));
     return e;
-}
-
-static k23vm_module *module_of(k23vm_engine *e, const char *text)
-{
-    size_t len;
-    uint8_t *bytes = wat(text, &len);
-    k23vm_module *m = NULL;
-    ok(k23vm_module_new(e, bytes, len, &m));
-    free(bytes);
-    return m;
-}
-
-static k23vm_func *func_of(k23vm_instance *inst, const char *name)
-{
-    k23vm_extern x;
-    if (!k23vm_instance_export(inst, name, strlen(name), &x) || x.kind != K23VM_EXTERN_FUNC)
-        fail_msg("no function export %s", name);
-    return x.of.func;
 }
 
 static k23vm_val v_i32(int32_t x) { return (k23vm_val){.kind = K23VM_I32, .of.i32 = x}; }
@@ -105,7 +88,7 @@ static void bounds_near_2_32(void **state)
     (void)state;
     for (size_t mi = 0; mi < 2; mi++)
         for (size_t ai = 0; ai < 2; ai++) {
-            k23vm_engine *e = engine_with(modes[mi], allocs[ai]);
+            k23vm_engine *e = small_engine(modes[mi], allocs[ai]);
             k23vm_module *m = module_of(e, bounds_wat);
             k23vm_store *s = NULL;
             ok(k23vm_store_new(e, NULL, &s));
@@ -175,7 +158,7 @@ static void segments_near_2_32(void **state)
     };
     for (size_t mi = 0; mi < 2; mi++)
         for (size_t ai = 0; ai < 2; ai++) {
-            k23vm_engine *e = engine_with(modes[mi], allocs[ai]);
+            k23vm_engine *e = small_engine(modes[mi], allocs[ai]);
             for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
                 k23vm_module *m = module_of(e, bad[i]);
                 k23vm_store *s = NULL;
@@ -231,7 +214,7 @@ static void pool_reuse_is_clean(void **state)
 {
     (void)state;
     for (size_t mi = 0; mi < 2; mi++) {
-        k23vm_engine *e = engine_with(modes[mi], K23VM_ALLOCATOR_POOLING);
+        k23vm_engine *e = small_engine(modes[mi], K23VM_ALLOCATOR_POOLING);
         k23vm_module *m = module_of(e, dirty_wat);
         for (int round = 0; round < 6; round++) {
             k23vm_store *s = NULL;
@@ -258,7 +241,7 @@ static void pool_reuse_is_clean(void **state)
 static void api_null_and_mismatch(void **state)
 {
     (void)state;
-    k23vm_engine *e = engine_with(K23VM_BOUNDS_DEFAULT, K23VM_ALLOCATOR_PLAIN);
+    k23vm_engine *e = small_engine(K23VM_BOUNDS_DEFAULT, K23VM_ALLOCATOR_PLAIN);
     k23vm_module *m = module_of(e, bounds_wat);
     k23vm_store *s1 = NULL, *s2 = NULL;
     ok(k23vm_store_new(e, NULL, &s1));

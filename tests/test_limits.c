@@ -28,27 +28,6 @@
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
-static k23vm_engine *engine_with(k23vm_bounds_mode bounds, k23vm_allocator_kind alloc)
-{
-    k23vm_engine_config cfg;
-    k23vm_engine_config_init(&cfg);
-    cfg.bounds = bounds;
-    cfg.allocator = alloc;
-    k23vm_engine *e = NULL;
-    ok(k23vm_engine_new(&cfg, &e));
-    return e;
-}
-
-static k23vm_module *module_of(k23vm_engine *e, const char *text)
-{
-    size_t len;
-    uint8_t *bytes = wat(text, &len);
-    k23vm_module *m = NULL;
-    ok(k23vm_module_new(e, bytes, len, &m));
-    free(bytes);
-    return m;
-}
-
 static k23vm_store *store_with(k23vm_engine *e, const k23vm_store_config *cfg)
 {
     k23vm_store *s = NULL;
@@ -70,14 +49,6 @@ static k23vm_instance *instance_of(k23vm_store *s, k23vm_module *m, const k23vm_
     }
     ok(err);
     return inst;
-}
-
-static k23vm_func *func_of(k23vm_instance *inst, const char *name)
-{
-    k23vm_extern x;
-    if (!k23vm_instance_export(inst, name, strlen(name), &x) || x.kind != K23VM_EXTERN_FUNC)
-        fail_msg("no function export %s", name);
-    return x.of.func;
 }
 
 static k23vm_val v_i32(int32_t x) { return (k23vm_val){.kind = K23VM_I32, .of.i32 = x}; }

@@ -35,27 +35,6 @@ static void expect_error(k23vm_error *err, k23vm_error_kind kind, const char *pr
     k23vm_error_delete(err);
 }
 
-static k23vm_engine *engine_with(k23vm_bounds_mode bounds, k23vm_allocator_kind alloc)
-{
-    k23vm_engine_config cfg;
-    k23vm_engine_config_init(&cfg);
-    cfg.bounds = bounds;
-    cfg.allocator = alloc;
-    k23vm_engine *e = NULL;
-    ok(k23vm_engine_new(&cfg, &e));
-    return e;
-}
-
-static k23vm_module *module_of(k23vm_engine *e, const char *text)
-{
-    size_t len;
-    uint8_t *bytes = wat(text, &len);
-    k23vm_module *m = NULL;
-    ok(k23vm_module_new(e, bytes, len, &m));
-    free(bytes);
-    return m;
-}
-
 static k23vm_store *store_of(k23vm_engine *e)
 {
     k23vm_store *s = NULL;

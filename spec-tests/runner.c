@@ -282,19 +282,29 @@ static void add_line(char ***lines, size_t *n, char *line)
 }
 
 /* Reads the module file a command names. */
-static uint8_t *read_module(script *s, const json_value *cmd, size_t *len, result *res)
+/* Reads the command's module file and hands it to the VM. Returns false when the file cannot be
+ * read (res failed); otherwise the VM's answer is in *st and *o, and *m holds the module when
+ * *st is EMBED_OK. */
+static bool load_module(script *s, const json_value *cmd, embed_module **m, embed_status *st, embed_outcome *o,
+                        result *res)
 {
     const char *fn = json_string(json_get(cmd, "filename"));
     if (!fn) {
         res_fail(res, "script: command has no filename");
-        return NULL;
+        return false;
     }
     char *path = xprintf("%s/%s", s->dir, fn);
     char err[512];
-    uint8_t *bytes = (uint8_t *)read_file(path, len, err, sizeof err);
+    size_t len;
+    uint8_t *bytes = (uint8_t *)read_file(path, &len, err, sizeof err);
     free(path);
-    if (!bytes) res_fail(res, "%s", err);
-    return bytes;
+    if (!bytes) {
+        res_fail(res, "%s", err);
+        return false;
+    }
+    *st = embed_load(s->r->vm, bytes, len, m, o);
+    free(bytes);
+    return true;
 }
 
 static bool is_text_module(const json_value *cmd)
@@ -474,12 +484,9 @@ static void cmd_module(script *s, const json_value *cmd, unsigned long line, res
         res_skip(res, SKIP_TEXT);
         return;
     }
-    size_t len;
-    uint8_t *bytes = read_module(s, cmd, &len, res);
-    if (!bytes) return;
     embed_outcome o;
-    embed_status st = embed_load(s->r->vm, bytes, len, &me->m, &o);
-    free(bytes);
+    embed_status st;
+    if (!load_module(s, cmd, &me->m, &st, &o, res)) return;
     if (st != EMBED_OK) {
         res_fail(res, "module rejected as %s: %s", error_kind_name(o.error_kind), o.message);
         return;
@@ -511,13 +518,10 @@ static void cmd_assert_rejected(script *s, const json_value *cmd, k23vm_error_ki
     }
     const char *text = json_string(json_get(cmd, "text"));
     if (!text) text = "";
-    size_t len;
-    uint8_t *bytes = read_module(s, cmd, &len, res);
-    if (!bytes) return;
     embed_module *m = NULL;
     embed_outcome o;
-    embed_status st = embed_load(s->r->vm, bytes, len, &m, &o);
-    free(bytes);
+    embed_status st;
+    if (!load_module(s, cmd, &m, &st, &o, res)) return;
     if (st == EMBED_OK) {
         embed_module_delete(m);
         res_fail(res, "module accepted; expected it %s: \"%s\"", error_kind_name(want), text);
@@ -542,13 +546,10 @@ static void cmd_assert_instantiation_fails(script *s, const json_value *cmd, k23
     }
     const char *text = json_string(json_get(cmd, "text"));
     if (!text) text = "";
-    size_t len;
-    uint8_t *bytes = read_module(s, cmd, &len, res);
-    if (!bytes) return;
     embed_module *m = NULL;
     embed_outcome o;
-    embed_status st = embed_load(s->r->vm, bytes, len, &m, &o);
-    free(bytes);
+    embed_status st;
+    if (!load_module(s, cmd, &m, &st, &o, res)) return;
     if (st != EMBED_OK) {
         /* The spec's modules here are valid; rejecting one is wrong whatever the VM can run. */
         res_fail(res, "valid module rejected as %s: %s", error_kind_name(o.error_kind), o.message);

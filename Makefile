@@ -160,7 +160,11 @@ bench: build $(ESBUILD_WASM)
 	$(BUILD)/bench/decode_bench $(ESBUILD_WASM) $(BUILD)/examples/demo.wasm > $(BUILD)/bench/decode.txt \
 		|| { cat $(BUILD)/bench/decode.txt; exit 1; }
 	@cat $(BUILD)/bench/decode.txt
-	bench/run --build $(BUILD) --append "Decode + validate (bench/decode_bench)=$(BUILD)/bench/decode.txt" $(BENCH_ARGS)
+	$(BUILD)/bench/micro_bench $(ESBUILD_WASM) > $(BUILD)/bench/micro.txt \
+		|| { cat $(BUILD)/bench/micro.txt; exit 1; }
+	@cat $(BUILD)/bench/micro.txt
+	bench/run --build $(BUILD) --append "Decode + validate (bench/decode_bench)=$(BUILD)/bench/decode.txt" \
+		--append "Micro-benchmarks (bench/micro_bench)=$(BUILD)/bench/micro.txt" $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -6,6 +6,8 @@
 #                              (also against the interpreter's portable switch dispatch)
 #   make fuzz FUZZ_SECONDS=N   libFuzzer over decode + validate; crashes go to fuzz/crashes/
 #   make bench [BENCH_ARGS=..] benchmark suite (native, V8, k23vm) + decode MB/s: bench/results/
+#   make interp-profile        the interpreter's instruction-pair profile (switch + profile build in
+#                              build-prof/) over the bench and real programs: bench/results/pairs.md
 #   make build | clean
 #
 # Build directories: build/ (RelWithDebInfo), build-asan/ (-DK23VM_SANITIZE=ON), build-switch/
@@ -29,7 +31,7 @@ MAKEFLAGS += --no-print-directory
 all: build
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/install-deps
@@ -165,6 +167,19 @@ bench: build $(ESBUILD_WASM)
 	@cat $(BUILD)/bench/micro.txt
 	bench/run --build $(BUILD) --append "Decode + validate (bench/decode_bench)=$(BUILD)/bench/decode.txt" \
 		--append "Micro-benchmarks (bench/micro_bench)=$(BUILD)/bench/micro.txt" $(BENCH_ARGS)
+
+# ---- interpreter profile --------------------------------------------------------------------------
+# Superinstructions are chosen from measured instruction-pair frequencies (issue 5). The counters
+# exist in the switch-dispatch build with K23VM_INTERP_PROFILE only, so they get a build of their
+# own; tools/interp-prof/suite.sh runs k23vm-interp-prof over every bench program (exported `run`
+# or WASI command), Flite (fetched from npm like the WASI tests) and the demo guest, and writes
+# bench/results/pairs.md (each program's full profile in $(BUILD_PROF)/interp-prof/).
+BUILD_PROF ?= build-prof
+.PHONY: interp-profile
+interp-profile: deps
+	$(call configure,$(BUILD_PROF),-DCMAKE_BUILD_TYPE=RelWithDebInfo -DK23VM_INTERP_SWITCH=ON -DK23VM_INTERP_PROFILE=ON)
+	$(CMAKE) --build $(BUILD_PROF) -j $(JOBS) --target k23vm_interp_prof bench_programs k23vm_examples_guests
+	tools/interp-prof/suite.sh $(BUILD_PROF) $(BUILD_PROF)/interp-prof bench/results/pairs.md
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -49,8 +49,8 @@ static void usage(FILE *out)
             "\n"
             "report: reads COUNTS files and writes markdown to standard output: the top pairs and\n"
             "instructions over the programs before --real (each program weighted equally: shares\n"
-            "of its own dispatches, averaged), over those after it, and each program's top K\n"
-            "pairs (--per, default 10).\n",
+            "of its own dispatches, averaged; also with accumulator and back-edge variants\n"
+            "merged), over those after it, and each program's top K pairs (--per, default 10).\n",
             prog, prog);
 }
 
@@ -588,9 +588,56 @@ static int by_mean_desc(const void *a, const void *b)
     return x->op < y->op ? -1 : x->op > y->op;
 }
 
-/* Aggregates the pairs (singles false) or the instructions (true) of the programs of one group;
- * returns the entries with a non-zero mean, sorted, and their number in *nout. */
-static agg *aggregate(const program *ps, size_t np, bool real, bool singles, unsigned n, size_t *nout)
+/* Variants merged: an instruction's name without the suffixes that iops.def gives its accumulator
+ * forms (_a, _a1, _a2: an operand from the accumulator; _v: a stored value from it) and back-edge
+ * forms (_b), in any order ("br_i32_lt_s_ri_a_b", "br_nz_b_a"). A superinstruction is chosen for
+ * the operations it fuses; which of these variants the translator then picks is its own affair,
+ * and split over them a common pair can look rare. */
+typedef struct merged {
+    unsigned *cls;   /* per opcode: the first opcode with the same base name */
+    char (*base)[128];
+} merged;
+
+static void base_name(const char *name, char *out, size_t cap)
+{
+    static const char *const suffixes[] = {"_a", "_a1", "_a2", "_v", "_b"};
+    snprintf(out, cap, "%s", name);
+    for (bool again = true; again;) {
+        again = false;
+        size_t len = strlen(out);
+        for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+            size_t sl = strlen(suffixes[i]);
+            if (len > sl && !strcmp(out + len - sl, suffixes[i])) {
+                out[len - sl] = 0;
+                again = true;
+                break;
+            }
+        }
+    }
+}
+
+static int merged_init(merged *mg, unsigned n)
+{
+    mg->cls = calloc(n, sizeof *mg->cls);
+    mg->base = calloc(n, sizeof *mg->base);
+    if (!mg->cls || !mg->base) return -1;
+    for (unsigned op = 0; op < n; op++) {
+        base_name(iop_label(op), mg->base[op], sizeof mg->base[op]);
+        mg->cls[op] = op;
+        for (unsigned e = 0; e < op; e++)
+            if (!strcmp(mg->base[e], mg->base[op])) {
+                mg->cls[op] = e;
+                break;
+            }
+    }
+    return 0;
+}
+
+/* Aggregates the pairs (singles false) or the instructions (true) of the programs of one group,
+ * with variants merged when mg is not NULL; returns the entries with a non-zero mean, sorted, and
+ * their number in *nout. */
+static agg *aggregate(const program *ps, size_t np, bool real, bool singles, const merged *mg, unsigned n,
+                      size_t *nout)
 {
     size_t cells = singles ? n : (size_t)n * n;
     agg *a = calloc(cells, sizeof *a);
@@ -611,7 +658,8 @@ static agg *aggregate(const program *ps, size_t np, bool real, bool singles, uns
         memset(share, 0, cells * sizeof *share);
         for (size_t k = 0; k < ps[i].npairs; k++) {
             const pair_count *pc = &ps[i].pairs[k];
-            size_t c = singles ? pc->op : (size_t)pc->prev * n + pc->op;
+            unsigned prev = mg ? mg->cls[pc->prev] : pc->prev, op = mg ? mg->cls[pc->op] : pc->op;
+            size_t c = singles ? op : (size_t)prev * n + op;
             share[c] += (double)pc->count / (double)ps[i].total;
         }
         for (size_t c = 0; c < cells; c++) {
@@ -629,29 +677,39 @@ static agg *aggregate(const program *ps, size_t np, bool real, bool singles, uns
     return a;
 }
 
-static void report_group(const program *ps, size_t np, bool real, unsigned top, unsigned n)
+static void report_group(const program *ps, size_t np, bool real, const merged *mg, unsigned top, unsigned n)
 {
     size_t members = 0;
     for (size_t i = 0; i < np; i++) members += ps[i].real == real;
     if (!members) return;
-    const char *what = real ? "the other programs" : "the bench suite";
-    for (int singles = 0; singles < 2; singles++) {
+    const char *what = real ? "the real programs" : "the bench suite";
+    /* Pairs, pairs with variants merged, instructions. */
+    for (int table = 0; table < 3; table++) {
+        bool singles = table == 2;
+        const merged *m = table == 1 ? mg : NULL;
         size_t na;
-        agg *a = aggregate(ps, np, real, singles, n, &na);
+        agg *a = aggregate(ps, np, real, singles, m, n, &na);
         if (!a) {
             fprintf(stderr, "%s: out of memory\n", prog);
             return;
         }
-        printf("\n## Top %u %s over %s (%zu programs)\n\n", top, singles ? "instructions" : "pairs", what, members);
+        printf("\n## Top %u %s over %s (%zu programs)%s\n\n", top, singles ? "instructions" : "pairs", what, members,
+               m ? ", accumulator and back-edge variants merged" : "");
+        if (m)
+            printf("Each instruction under its name without the suffixes `_a`, `_a1`, `_a2`, `_v` (operand "
+                   "from the accumulator) and `_b` (back edge), so that a pair is counted whichever variant "
+                   "the translator picked.\n\n");
         printf("| # | %s | mean share | cumulative | programs >= 1%% | largest in |\n",
                singles ? "instruction" : "first -> second");
         printf("|--:|---|--:|--:|--:|---|\n");
         double cum = 0;
         for (size_t k = 0; k < na && k < top; k++) {
             cum += a[k].mean;
+            const char *x = m ? m->base[a[k].prev] : iop_label(a[k].prev);
+            const char *y = m ? m->base[a[k].op] : iop_label(a[k].op);
             printf("| %zu | ", k + 1);
-            if (singles) printf("`%s`", iop_label(a[k].op));
-            else printf("`%s` -> `%s`", iop_label(a[k].prev), iop_label(a[k].op));
+            if (singles) printf("`%s`", y);
+            else printf("`%s` -> `%s`", x, y);
             printf(" | %.2f%% | %.2f%% | %u | %s (%.1f%%) |\n", 100 * a[k].mean, 100 * cum, a[k].over1,
                    ps[a[k].max_prog].name, 100 * a[k].max);
         }
@@ -668,6 +726,7 @@ static int cmd_report(int argc, char **argv)
     size_t np = 0;
     int status = 1;
     bool real = false;
+    merged mg = {NULL, NULL};
     if (!ps || !index) {
         fprintf(stderr, "%s: out of memory\n", prog);
         goto out;
@@ -698,6 +757,10 @@ static int cmd_report(int argc, char **argv)
     qsort(index, n, sizeof *index, by_name);
     for (size_t i = 0; i < np; i++)
         if (read_counts(&ps[i], index, n)) goto out;
+    if (merged_init(&mg, n)) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        goto out;
+    }
 
     printf("# %s\n\n", title);
     printf("Counts of the interpreter's internal instructions (`src/interp/code.h`, `iops.def`) as they "
@@ -710,10 +773,10 @@ static int cmd_report(int argc, char **argv)
     printf("| program | group | dispatches | distinct pairs | top pair |\n|---|---|--:|--:|---|\n");
     for (size_t i = 0; i < np; i++)
         printf("| %s | %s | %" PRIu64 " | %zu | `%s` -> `%s` (%.1f%%) |\n", ps[i].name,
-               ps[i].real ? "other" : "suite", ps[i].total, ps[i].npairs, iop_label(ps[i].pairs[0].prev),
+               ps[i].real ? "real" : "suite", ps[i].total, ps[i].npairs, iop_label(ps[i].pairs[0].prev),
                iop_label(ps[i].pairs[0].op), 100.0 * (double)ps[i].pairs[0].count / (double)ps[i].total);
-    report_group(ps, np, false, top, n);
-    report_group(ps, np, true, top, n);
+    report_group(ps, np, false, &mg, top, n);
+    report_group(ps, np, true, &mg, top, n);
 
     printf("\n## Top %u pairs of each program\n", per);
     for (size_t i = 0; i < np; i++) {
@@ -738,6 +801,8 @@ out:
         }
     free(ps);
     free(index);
+    free(mg.cls);
+    free(mg.base);
     return status;
 }
 

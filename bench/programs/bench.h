@@ -2,10 +2,10 @@
  *
  * A kernel is one C file defining bench_run(), which computes a deterministic 64-bit checksum and
  * returns it. It uses nothing from a C library: only <stdint.h>/<stddef.h> and compiler builtins,
- * so the same file builds as
- *   - freestanding wasm32 (clang --target=wasm32 -nostdlib) with entry_wasm.c exporting `run`,
- *   - native (gcc -O2) with entry_native.c, whose main() times bench_run() and prints the result,
- *   - (later) wasm32-wasi with an entry whose main() prints the checksum through WASI.
+ * so that what is timed is the kernel's own code, the same in every build. entry.c's main() calls it
+ * between clock readings and prints the result; the same two files build as
+ *   - a WASI command (clang --target=wasm32-wasi -O2, wasi-libc), run by `k23vm run` and node:wasi,
+ *   - native (gcc -O2), the reference for time and checksum.
  * Kernels must not depend on the size of pointers, long or size_t (wasm32 is ILP32, x86-64 LP64),
  * nor on undefined behaviour: unsigned arithmetic only where it may wrap. Work sizes are read from
  * volatile globals so that no compiler folds the computation away. */

@@ -464,58 +464,83 @@ static bool check_instance(k23vm_store *s, k23vm_instance *inst)
 /* Untimed instantiations before the timed ones. */
 static long inst_warmup(void) { return opt.iters / 10 < 100 ? opt.iters / 10 + 1 : 100; }
 
-/* Times, per iteration, k23vm_store_new, k23vm_instance_new and k23vm_store_delete (which frees
- * the instance: the API has no instance delete), each on its own clock readings. */
-static bool bench_instantiate(const wbuf *mb, inst_row *row)
+/* One iteration: k23vm_store_new, k23vm_instance_new and k23vm_store_delete (which frees the
+ * instance: the API has no instance delete), each timed on its own clock readings into t[0..3),
+ * and the instance checked in between, untimed. False after a failure (reported). */
+static bool instantiate_once(k23vm_engine *e, const k23vm_module *m, double t[3])
 {
-    k23vm_engine_config cfg;
-    k23vm_engine_config_init(&cfg);
-    cfg.allocator = row->alloc;
-    cfg.bounds = row->bounds;
-    k23vm_engine *e = NULL;
-    k23vm_module *m = NULL;
+    k23vm_store *s = NULL;
+    k23vm_instance *inst = NULL;
+    k23vm_trap *trap = NULL;
+    double t0 = now();
+    k23vm_error *err = k23vm_store_new(e, NULL, &s);
+    double t1 = now();
+    if (!err) err = k23vm_instance_new(s, m, NULL, 0, &inst, &trap);
+    double t2 = now();
+    bool checked = err || trap || check_instance(s, inst);
+    double t3 = now();
+    k23vm_store_delete(s);
+    double t4 = now();
+    if (!call_ok(err, trap, "instantiation") || !checked) return false;
+    t[0] = t1 - t0;
+    t[1] = t2 - t1;
+    t[2] = t4 - t3;
+    return true;
+}
+
+/* The four configurations (rows[k].alloc and .bounds) take turns in blocks of INST_BLOCK
+ * iterations, so that load on the machine falls on all of them alike. Blocks rather than single
+ * iterations: switching configuration every iteration doubled the pooling allocator's time
+ * (most likely the plain allocator's mapping and unmapping in between leaves caches and TLB cold),
+ * and a program instantiating many times in a row does not work that way. The first iterations,
+ * untimed, fault in the pools' slots and warm the allocators. */
+enum { INST_BLOCK = 100 };
+static bool bench_instantiate(const wbuf *mb, inst_row rows[4])
+{
+    k23vm_engine *e[4] = {0};
+    k23vm_module *m[4] = {0};
     bool good = false;
     size_t n = (size_t)opt.iters;
-    double *t = calloc(4 * n, sizeof *t);
+    double *t = calloc(4 * 4 * n, sizeof *t); /* [config][store_new, instance_new, store_delete, sum][i] */
     if (!t) {
         fail("out of memory");
-        return false;
-    }
-    if (!ok(k23vm_engine_new(&cfg, &e), "engine") || !ok(k23vm_module_new(e, mb->p, mb->len, &m), "module"))
         goto done;
-    /* Warm-up: the first iterations fault in the pool's slots and the allocator's free lists.
-     * Every instance is checked (untimed), so that a reused pool slot that kept state shows. */
-    long warm = inst_warmup();
-    for (long k = -warm; k < opt.iters; k++) {
-        k23vm_store *s = NULL;
-        k23vm_instance *inst = NULL;
-        k23vm_trap *trap = NULL;
-        double t0 = now();
-        k23vm_error *err = k23vm_store_new(e, NULL, &s);
-        double t1 = now();
-        if (!err) err = k23vm_instance_new(s, m, NULL, 0, &inst, &trap);
-        double t2 = now();
-        bool checked = err || trap || check_instance(s, inst);
-        double t3 = now();
-        k23vm_store_delete(s);
-        double t4 = now();
-        if (!call_ok(err, trap, "instantiation") || !checked) goto done;
-        if (k >= 0) {
-            t[k] = t1 - t0;
-            t[n + (size_t)k] = t2 - t1;
-            t[2 * n + (size_t)k] = t4 - t3;
-            t[3 * n + (size_t)k] = (t1 - t0) + (t2 - t1) + (t4 - t3);
-        }
     }
-    row->store_new = stats(t, n);
-    row->instance_new = stats(t + n, n);
-    row->store_delete = stats(t + 2 * n, n);
-    row->total = stats(t + 3 * n, n);
+    for (int c = 0; c < 4; c++) {
+        k23vm_engine_config cfg;
+        k23vm_engine_config_init(&cfg);
+        cfg.allocator = rows[c].alloc;
+        cfg.bounds = rows[c].bounds;
+        if (!ok(k23vm_engine_new(&cfg, &e[c]), "engine") ||
+            !ok(k23vm_module_new(e[c], mb->p, mb->len, &m[c]), "instantiation module"))
+            goto done;
+    }
+    for (long k0 = -inst_warmup(); k0 < opt.iters; k0 += INST_BLOCK)
+        for (int c = 0; c < 4; c++)
+            for (long k = k0; k < k0 + INST_BLOCK && k < opt.iters; k++) {
+                double x[3];
+                if (!instantiate_once(e[c], m[c], x)) goto done;
+                if (k < 0) continue;
+                double *tc = t + (size_t)c * 4 * n;
+                tc[(size_t)k] = x[0];
+                tc[n + (size_t)k] = x[1];
+                tc[2 * n + (size_t)k] = x[2];
+                tc[3 * n + (size_t)k] = x[0] + x[1] + x[2];
+            }
+    for (int c = 0; c < 4; c++) {
+        double *tc = t + (size_t)c * 4 * n;
+        rows[c].store_new = stats(tc, n);
+        rows[c].instance_new = stats(tc + n, n);
+        rows[c].store_delete = stats(tc + 2 * n, n);
+        rows[c].total = stats(tc + 3 * n, n);
+    }
     good = true;
 done:
     free(t);
-    k23vm_module_delete(m);
-    k23vm_engine_delete(e);
+    for (int c = 0; c < 4; c++) {
+        k23vm_module_delete(m[c]);
+        k23vm_engine_delete(e[c]);
+    }
     return good;
 }
 
@@ -544,74 +569,47 @@ typedef struct call_row {
     stat2 wasm_loop[C_COUNT];    /* ns per loop iteration */
 } call_row;
 
-/* Host->wasm: opt.batch calls of inc per timed run, each result checked. */
-static bool time_host_to_wasm(k23vm_store *s, k23vm_func *inc, int how, stat2 *out)
+/* One timed run of host->wasm calls: `calls` calls of inc, each result checked. ns per call, or
+ * -1 after a failure (reported). */
+static double run_host_to_wasm(k23vm_store *s, k23vm_func *inc, int how, long calls)
 {
-    double *t = calloc((size_t)opt.runs, sizeof *t);
-    if (!t) {
-        fail("out of memory");
-        return false;
-    }
-    bool good = false;
-    long warm = opt.batch / 10 + 1;
-    for (int r = -1; r < opt.runs; r++) {
-        long calls = r < 0 ? warm : opt.batch;
-        double t0 = now();
-        for (int32_t j = 0; j < calls; j++) {
-            int32_t got;
-            if (how == H_API) {
-                k23vm_val arg = {.kind = K23VM_I32, .of.i32 = j}, res;
-                k23vm_trap *trap;
-                k23vm_error *err = k23vm_func_call(s, inc, &arg, 1, &res, 1, &trap);
-                if (!call_ok(err, trap, "inc")) goto done;
-                got = res.of.i32;
-            } else {
-                slot a[1] = {(uint32_t)j};
-                if (!call_ok(NULL, exec_call(s, inc, a), "inc (exec_call)")) goto done;
-                got = (int32_t)(uint32_t)a[0];
-            }
-            if (got != j + 1) {
-                fail("inc(%d) = %d", j, got);
-                goto done;
-            }
+    double t0 = now();
+    for (int32_t j = 0; j < calls; j++) {
+        int32_t got;
+        if (how == H_API) {
+            k23vm_val arg = {.kind = K23VM_I32, .of.i32 = j}, res;
+            k23vm_trap *trap;
+            k23vm_error *err = k23vm_func_call(s, inc, &arg, 1, &res, 1, &trap);
+            if (!call_ok(err, trap, "inc")) return -1;
+            got = res.of.i32;
+        } else {
+            slot a[1] = {(uint32_t)j};
+            if (!call_ok(NULL, exec_call(s, inc, a), "inc (exec_call)")) return -1;
+            got = (int32_t)(uint32_t)a[0];
         }
-        if (r >= 0) t[r] = (now() - t0) / (double)calls * 1e9;
+        if (got != j + 1) {
+            fail("inc(%d) = %d", j, got);
+            return -1;
+        }
     }
-    *out = stats(t, (size_t)opt.runs);
-    good = true;
-done:
-    free(t);
-    return good;
+    return (now() - t0) / (double)calls * 1e9;
 }
 
-/* Wasm->host: one call of a loop of opt.loop_n iterations per timed run. */
-static bool time_loop(k23vm_store *s, k23vm_func *loop, const char *name, stat2 *out)
+/* One timed run of wasm->host calls: one call of a loop of n iterations, its result checked. ns
+ * per iteration, or -1 after a failure (reported). */
+static double run_loop(k23vm_store *s, k23vm_func *loop, int callee, int32_t n)
 {
-    double *t = calloc((size_t)opt.runs, sizeof *t);
-    if (!t) {
-        fail("out of memory");
-        return false;
+    k23vm_val arg = {.kind = K23VM_I32, .of.i32 = n}, res;
+    k23vm_trap *trap;
+    double t0 = now();
+    k23vm_error *err = k23vm_func_call(s, loop, &arg, 1, &res, 1, &trap);
+    double t1 = now();
+    if (!call_ok(err, trap, callee_name[callee])) return -1;
+    if (res.of.i32 != n) {
+        fail("loop_%s(%d) = %d", callee_name[callee], n, res.of.i32);
+        return -1;
     }
-    bool good = false;
-    for (int r = -1; r < opt.runs; r++) {
-        int32_t n = r < 0 ? (int32_t)(opt.loop_n / 10 + 1) : (int32_t)opt.loop_n;
-        k23vm_val arg = {.kind = K23VM_I32, .of.i32 = n}, res;
-        k23vm_trap *trap;
-        double t0 = now();
-        k23vm_error *err = k23vm_func_call(s, loop, &arg, 1, &res, 1, &trap);
-        double t1 = now();
-        if (!call_ok(err, trap, name)) goto done;
-        if (res.of.i32 != n) {
-            fail("%s(%d) = %d", name, n, res.of.i32);
-            goto done;
-        }
-        if (r >= 0) t[r] = (t1 - t0) / (double)n * 1e9;
-    }
-    *out = stats(t, (size_t)opt.runs);
-    good = true;
-done:
-    free(t);
-    return good;
+    return (t1 - t0) / (double)n * 1e9;
 }
 
 static k23vm_func *export_func(k23vm_instance *inst, const char *name)
@@ -622,49 +620,93 @@ static k23vm_func *export_func(k23vm_instance *inst, const char *name)
     return NULL;
 }
 
-static bool bench_calls(const wbuf *mb, k23vm_bounds_mode bounds, call_row *row)
+/* The call module instantiated in one bounds mode, with its host functions. */
+typedef struct call_env {
+    k23vm_engine *e;
+    k23vm_module *m;
+    k23vm_store *s;
+    k23vm_func *inc, *loop[C_COUNT];
+} call_env;
+
+static bool call_env_init(call_env *ce, const wbuf *mb, k23vm_bounds_mode bounds)
 {
     k23vm_engine_config cfg;
     k23vm_engine_config_init(&cfg);
     cfg.bounds = bounds;
-    k23vm_engine *e = NULL;
-    k23vm_module *m = NULL;
-    k23vm_store *s = NULL;
-    k23vm_instance *inst = NULL;
-    k23vm_trap *trap = NULL;
-    bool good = false;
     static const k23vm_valkind i32 = K23VM_I32;
     const k23vm_functype ft = {1, 1, &i32, &i32};
     k23vm_extern imports[NIMPORTS];
     for (int i = 0; i < NIMPORTS; i++) imports[i].kind = K23VM_EXTERN_FUNC;
-    if (!ok(k23vm_engine_new(&cfg, &e), "engine") || !ok(k23vm_module_new(e, mb->p, mb->len, &m), "call module") ||
-        !ok(k23vm_store_new(e, NULL, &s), "store") ||
-        !ok(k23vm_func_new(s, &ft, raw_inc, NULL, NULL, &imports[C_RAW - C_RAW].of.func), "k23vm_func_new") ||
-        !ok(k23vm_func_new_typed(s, "i>i", typed_inc, NULL, NULL, &imports[C_TYPED - C_RAW].of.func),
+    if (!ok(k23vm_engine_new(&cfg, &ce->e), "engine") ||
+        !ok(k23vm_module_new(ce->e, mb->p, mb->len, &ce->m), "call module") ||
+        !ok(k23vm_store_new(ce->e, NULL, &ce->s), "store") ||
+        !ok(k23vm_func_new(ce->s, &ft, raw_inc, NULL, NULL, &imports[C_RAW - C_RAW].of.func), "k23vm_func_new") ||
+        !ok(k23vm_func_new_typed(ce->s, "i>i", typed_inc, NULL, NULL, &imports[C_TYPED - C_RAW].of.func),
             "k23vm_func_new_typed"))
-        goto done;
+        return false;
 #ifdef K23VM_HAVE_FFI
-    if (!ok(k23vm_func_new_ffi(s, "i>i", (void (*)(void))ffi_inc, &imports[C_FFI - C_RAW].of.func),
+    if (!ok(k23vm_func_new_ffi(ce->s, "i>i", (void (*)(void))ffi_inc, &imports[C_FFI - C_RAW].of.func),
             "k23vm_func_new_ffi"))
-        goto done;
+        return false;
 #endif
-    k23vm_error *err = k23vm_instance_new(s, m, imports, NIMPORTS, &inst, &trap);
-    if (!call_ok(err, trap, "call module instance")) goto done;
-    k23vm_func *inc = export_func(inst, "inc");
-    if (!inc) goto done;
-    for (int h = 0; h < H_COUNT; h++)
-        if (!time_host_to_wasm(s, inc, h, &row->host_to_wasm[h])) goto done;
+    k23vm_instance *inst = NULL;
+    k23vm_trap *trap = NULL;
+    k23vm_error *err = k23vm_instance_new(ce->s, ce->m, imports, NIMPORTS, &inst, &trap);
+    if (!call_ok(err, trap, "call module instance") || !(ce->inc = export_func(inst, "inc"))) return false;
     for (int c = 0; c < C_RAW + NIMPORTS; c++) {
         char name[16];
         snprintf(name, sizeof name, "loop_%s", callee_name[c]);
-        k23vm_func *loop = export_func(inst, name);
-        if (!loop || !time_loop(s, loop, name, &row->wasm_loop[c])) goto done;
+        if (!(ce->loop[c] = export_func(inst, name))) return false;
     }
+    return true;
+}
+
+/* Every call measurement, in both bounds modes, interleaved: each round runs each measurement once,
+ * so that a stretch of load on the machine spreads over all of them instead of spoiling one. */
+static bool bench_calls(const wbuf *mb, call_row rows[2])
+{
+    enum { PER_MODE = H_COUNT + C_COUNT };
+    static const k23vm_bounds_mode bounds[2] = {K23VM_BOUNDS_GUARD, K23VM_BOUNDS_EXPLICIT};
+    call_env env[2];
+    memset(env, 0, sizeof env);
+    size_t runs = (size_t)opt.runs;
+    double *t = calloc(2 * PER_MODE * runs, sizeof *t);
+    bool good = false;
+    if (!t) {
+        fail("out of memory");
+        goto done;
+    }
+    for (int b = 0; b < 2; b++)
+        if (!call_env_init(&env[b], mb, bounds[b])) goto done;
+    int nmeasure = H_COUNT + C_RAW + NIMPORTS;
+    for (int r = -1; r < opt.runs; r++) /* round -1: a shorter warm-up round, untimed */
+        for (int b = 0; b < 2; b++)
+            for (int k = 0; k < nmeasure; k++) {
+                double x;
+                if (k < H_COUNT)
+                    x = run_host_to_wasm(env[b].s, env[b].inc, k, r < 0 ? opt.batch / 10 + 1 : opt.batch);
+                else
+                    x = run_loop(env[b].s, env[b].loop[k - H_COUNT], k - H_COUNT,
+                                 (int32_t)(r < 0 ? opt.loop_n / 10 + 1 : opt.loop_n));
+                if (x < 0) goto done;
+                if (r >= 0) t[((size_t)b * PER_MODE + (size_t)k) * runs + (size_t)r] = x;
+            }
+    for (int b = 0; b < 2; b++)
+        for (int k = 0; k < nmeasure; k++) {
+            stat2 st = stats(t + ((size_t)b * PER_MODE + (size_t)k) * runs, runs);
+            if (k < H_COUNT)
+                rows[b].host_to_wasm[k] = st;
+            else
+                rows[b].wasm_loop[k - H_COUNT] = st;
+        }
     good = true;
 done:
-    k23vm_store_delete(s);
-    k23vm_module_delete(m);
-    k23vm_engine_delete(e);
+    for (int b = 0; b < 2; b++) {
+        k23vm_store_delete(env[b].s);
+        k23vm_module_delete(env[b].m);
+        k23vm_engine_delete(env[b].e);
+    }
+    free(t);
     return good;
 }
 
@@ -782,10 +824,9 @@ int main(int argc, char **argv)
     for (int k = 0; k < 4; k++) {
         irows[k].alloc = allocs[k / 2];
         irows[k].bounds = bounds[k % 2];
-        if (!bench_instantiate(&inst_mod, &irows[k])) goto out;
     }
-    for (int b = 0; b < 2; b++)
-        if (!bench_calls(&call_mod, bounds[b], &crows[b])) goto out;
+    if (!bench_instantiate(&inst_mod, irows)) goto out;
+    if (!bench_calls(&call_mod, crows)) goto out;
     loadavg(load_end, sizeof load_end);
 
     /* ---- print ---- */
@@ -823,9 +864,10 @@ int main(int argc, char **argv)
            "(32, 64 and 16 bytes), 3 globals, 3 functions, 4 exports, no imports. Timed separately in each of "
            "%ld iterations (after %ld untimed): `k23vm_store_new`, `k23vm_instance_new`, and "
            "`k23vm_store_delete`, which frees the instance (the API has no instance delete). \"sum\" is the "
-           "three added per iteration. Each instance is checked (data, globals, a call) between the last two, "
-           "untimed. Default pool sizes and store limits. In µs.\n\n",
-           inst_mod.len, opt.iters, inst_warmup());
+           "three added per iteration. Each instance is checked (data, globals, calls) after `k23vm_instance_new`, "
+           "untimed. The four configurations take turns, %d iterations each. Default pool sizes and store "
+           "limits. In µs.\n\n",
+           inst_mod.len, opt.iters, inst_warmup(), INST_BLOCK);
     printf("| allocator | bounds | instance_new median | best | store_new median | best | store_delete median "
            "| best | sum median | best |\n");
     printf("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
@@ -852,7 +894,9 @@ int main(int argc, char **argv)
            opt.runs, opt.batch);
     printf("wasm->host: %d runs of one `k23vm_func_call` of a wasm loop of %ld iterations, each calling the "
            "callee `(i32) -> i32` (argument + 1) with the loop's accumulator; ns per iteration = run time / "
-           "iterations. \"no call\" is the same loop doing `i32.const 1; i32.add` instead of the call.\n\n",
+           "iterations. \"no call\" is the same loop doing `i32.const 1; i32.add` instead of the call. All rows "
+           "of this table, in both bounds modes, take turns: each round (after a shorter warm-up round) runs "
+           "each once.\n\n",
            opt.runs, opt.loop_n);
     printf("| call | guard: best ns | median ns | explicit: best ns | median ns |\n");
     printf("| --- | ---: | ---: | ---: | ---: |\n");

@@ -54,6 +54,9 @@ static void usage(FILE *out)
             "  --fuel N             stop the guest with a trap after N units of fuel\n"
             "  --max-memory BYTES   cap each linear memory at BYTES (suffixes K, M, G: binary)\n"
             "  --mode interp|jit|tiered  execution mode (default interp)\n"
+            "  --bounds guard|explicit  how memory accesses are bounds-checked: guard pages (no\n"
+            "                       check in the code; the default where the platform has them) or\n"
+            "                       an explicit check of every access\n"
             "  --                   end of options\n"
             "\n"
             "Environment: K23VM_WASI_RESOLVE=fallback makes WASI resolve paths by its own walk\n"
@@ -345,6 +348,7 @@ typedef struct run_opts {
     uint64_t fuel_amount;
     uint64_t max_memory;
     k23vm_exec_mode mode;
+    k23vm_bounds_mode bounds;
     const char *file;
     int nargs;
     char **args; /* after the file */
@@ -407,7 +411,8 @@ static int parse_run(int argc, char **argv, run_opts *o)
         }
         bool takes = !strcmp(name, "--dir") || !strcmp(name, "--env") || !strcmp(name, "--invoke") ||
                      !strcmp(name, "--tcplisten") ||
-                     !strcmp(name, "--fuel") || !strcmp(name, "--max-memory") || !strcmp(name, "--mode");
+                     !strcmp(name, "--fuel") || !strcmp(name, "--max-memory") || !strcmp(name, "--mode") ||
+                     !strcmp(name, "--bounds");
         if (!takes) {
             fprintf(stderr, "%s: run: unknown option '%s' (try '%s --help')\n", prog, a, prog);
             return 2;
@@ -447,6 +452,15 @@ static int parse_run(int argc, char **argv, run_opts *o)
                 o->mode = K23VM_MODE_TIERED;
             else {
                 fprintf(stderr, "%s: run: --mode: expected interp, jit or tiered, got '%s'\n", prog, val);
+                return 2;
+            }
+        } else if (!strcmp(name, "--bounds")) {
+            if (!strcmp(val, "guard"))
+                o->bounds = K23VM_BOUNDS_GUARD;
+            else if (!strcmp(val, "explicit"))
+                o->bounds = K23VM_BOUNDS_EXPLICIT;
+            else {
+                fprintf(stderr, "%s: run: --bounds: expected guard or explicit, got '%s'\n", prog, val);
                 return 2;
             }
         }
@@ -602,6 +616,7 @@ static int cmd_run(int argc, char **argv)
     k23vm_engine_config ecfg;
     k23vm_engine_config_init(&ecfg);
     ecfg.mode = o.mode;
+    ecfg.bounds = o.bounds;
     if ((err = k23vm_engine_new(&ecfg, &engine))) {
         fprintf(stderr, "%s: cannot create engine: %s\n", prog, k23vm_error_message(err));
         goto out;

@@ -9,6 +9,7 @@
  *                   receives a line and sends back "pong: " and the line; checks ENOTSOCK on a
  *                   descriptor that is no socket
  * and exports add(i32, i32) for `k23vm run --invoke add`. run.sh builds the fixture of links. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,12 @@ int main(int argc, char **argv)
         exit(atoi(argv[2]));
     }
     if (argc >= 2 && !strcmp(argv[1], "trap")) __builtin_trap();
+    if (argc >= 2 && !strcmp(argv[1], "oob")) {
+        /* A load 1 GiB past the start of memory, which is far smaller: the bounds check (guard
+         * page or explicit) must turn it into a trap. volatile: the compiler may not drop it. */
+        volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)0x40000000u;
+        return *p;
+    }
     printf("usage: guest sandbox | exit N | trap\n");
     return 2;
 }

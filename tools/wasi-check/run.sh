@@ -3,7 +3,8 @@
 #  - the sandbox checks under both path resolvers (openat2 and K23VM_WASI_RESOLVE=fallback), in a
 #    fixture of symbolic links pointing out of the preopen; afterwards nothing outside has changed;
 #  - sockets: --tcplisten, sock_accept/recv/send/shutdown against bash's /dev/tcp;
-#  - exit statuses: exit(N) -> N, a trap -> 134 with the message on stderr, --invoke prints results,
+#  - exit statuses: exit(N) -> N, a trap -> 134 with the message on stderr (an out-of-bounds load
+#    under both --bounds modes), --invoke prints results,
 #    a missing file and a file that is no module name the file and the reason.
 # usage: run.sh K23VM GUEST.wasm
 set -u
@@ -57,6 +58,15 @@ st=$?
 [ $st -eq 134 ] || bad "trap: status $st"
 grep -q "trap: unreachable" "$tmp/err" || bad "trap: no message: $(cat "$tmp/err")"
 grep -q "#0" "$tmp/err" || bad "trap: no backtrace"
+for bounds in guard explicit; do
+    "$k23vm" run --bounds $bounds "$guest" oob 2>"$tmp/err"
+    st=$?
+    [ $st -eq 134 ] || bad "oob ($bounds bounds): status $st"
+    grep -q "out of bounds memory access" "$tmp/err" || bad "oob ($bounds bounds): $(cat "$tmp/err")"
+done
+"$k23vm" run --bounds none "$guest" exit 0 2>"$tmp/err"
+st=$?
+[ $st -eq 2 ] && grep -q "expected guard or explicit" "$tmp/err" || bad "--bounds none: $st $(cat "$tmp/err")"
 out=$("$k23vm" run --invoke add "$guest" 40 2)
 [ "$out" = "42" ] || bad "--invoke add 40 2: '$out'"
 "$k23vm" run "$tmp/missing.wasm" 2>"$tmp/err"

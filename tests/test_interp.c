@@ -881,6 +881,234 @@ static void test_translation(void **state)
     vm_close(&v);
 }
 
+/* ---- superinstructions: each is checked to be emitted, then run on edge cases ---------------------- */
+
+/* How many instructions op the translation of defined function defidx has. */
+static unsigned count_op(vm *v, uint32_t defidx, unsigned op)
+{
+    k23vm_error *err = NULL;
+    const icode *c = interp_code(v->module, defidx, &err);
+    assert_non_null(c);
+    const void *const *tab = interp_handler_table(g_bounds == K23VM_BOUNDS_GUARD);
+    unsigned n = 0;
+    for (size_t w = 0; w < c->nwords;) {
+        unsigned o = IOP_COUNT_;
+        for (unsigned i = 0; i < IOP_COUNT_ && o == IOP_COUNT_; i++)
+            if (tab ? tab[i] == c->code[w].h : c->code[w].op == i) o = i;
+        assert_true(o < IOP_COUNT_);
+        const uint32_t *opnd = (const uint32_t *)(c->code + w + 1);
+        unsigned np = interp_nopnd[o];
+        if (o == IOP_movs) np = 1 + 2 * opnd[0];
+        if (o == IOP_x_br_table) np = 3 + opnd[1];
+        if (o == op) n++;
+        w += IWORDS(np);
+    }
+    return n;
+}
+
+static const char *fused_wat =
+    "(module (memory 1)\n"
+    /* 0: a counter stepped and tested against a local, back edge (br_i32_ne_inc_b) */
+    "  (func (export \"upto\") (param i32 i32) (result i32)\n"
+    "    (loop (br_if 0 (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 3))) (local.get 1))))\n"
+    "    (local.get 0))\n"
+    /* 1: against an immediate, signed, across the i32 wrap (br_i32_lt_s_inc_ri_b) */
+    "  (func (export \"wrap\") (param i32) (result i32) (local i32)\n"
+    "    (loop (local.set 1 (i32.add (local.get 1) (i32.const 1)))\n"
+    "          (br_if 0 (i32.lt_s (local.tee 0 (i32.add (local.get 0) (i32.const 0x40000000))) (i32.const 0))))\n"
+    "    (i32.add (i32.mul (local.get 1) (i32.const 1000)) (i32.shr_u (local.get 0) (i32.const 28))))\n"
+    /* 2: a forward exit (br_i32_ge_u_inc_ri) and an if on the sum (negated: br_i32_ne_inc_ri) */
+    "  (func (export \"fwd\") (param i32) (result i32) (local i32)\n"
+    "    (block (loop\n"
+    "      (br_if 1 (i32.ge_u (local.tee 0 (i32.add (local.get 0) (i32.const 5))) (i32.const 100)))\n"
+    "      (local.set 1 (i32.add (local.get 1) (i32.const 1)))\n"
+    "      (br 0)))\n"
+    "    (if (i32.eq (local.tee 1 (i32.add (local.get 1) (i32.const 1))) (i32.const 10))\n"
+    "      (then (local.set 1 (i32.const 777))))\n"
+    "    (i32.add (i32.mul (local.get 1) (i32.const 1000)) (local.get 0)))\n"
+    /* 3: the sum on the right (mirrored: x < sum is sum > x), and br_if on the sum itself */
+    "  (func (export \"mirror\") (param i32 i32) (result i32) (local i32)\n"
+    "    (loop (local.set 2 (i32.add (local.get 2) (i32.const 1)))\n"
+    "          (br_if 0 (i32.lt_s (local.get 1) (local.tee 0 (i32.add (local.get 0) (i32.const -2))))))\n"
+    "    (loop (local.set 2 (i32.add (local.get 2) (i32.const 100)))\n"
+    "          (br_if 0 (local.tee 1 (i32.add (local.get 1) (i32.const -1)))))\n"
+    "    (local.get 2))\n"
+    /* 4: the compared operand is the counter itself, read after the step (always equal) */
+    "  (func (export \"self\") (param i32) (result i32) (local i32)\n"
+    "    (block (br_if 0 (i32.eq (local.tee 0 (i32.add (local.get 0) (i32.const 1))) (local.get 0)))\n"
+    "           (local.set 1 (i32.const 1)))\n"
+    "    (i32.add (local.get 1) (local.get 0)))\n"
+    /* 5: mem[p] += a * mem[q], addresses from locals, with offsets (f64_mul_m_add_st) */
+    "  (func (export \"mac\") (param i32 i32 f64) (result f64)\n"
+    "    (f64.store offset=16 (local.get 0)\n"
+    "      (f64.add (f64.mul (local.get 2) (f64.load offset=8 (local.get 1))) (f64.load offset=16 (local.get 0))))\n"
+    "    (f64.load offset=16 (local.get 0)))\n"
+    /* 6: p = x0 + y0 (kept in a local), q = x1 + y1 (a temporary) before it (..._rr2) */
+    "  (func (export \"mac_rr\") (param i32 i32 i32 f64) (result f64) (local i32)\n"
+    "    (f64.store (local.tee 4 (i32.add (local.get 0) (local.get 2)))\n"
+    "      (f64.add (f64.mul (local.get 3) (f64.load offset=8 (i32.add (local.get 1) (local.get 2))))\n"
+    "               (f64.load (local.get 4))))\n"
+    "    (f64.add (f64.load (local.get 4)) (f64.convert_i32_u (local.get 4))))\n"
+    /* 7: q's index is p's sum (the second add reads what the first wrote: it is the acc form) */
+    "  (func (export \"mac_chain\") (param i32 i32 f64) (result f64) (local i32)\n"
+    "    (f64.store (local.tee 3 (i32.add (local.get 0) (local.get 1)))\n"
+    "      (f64.add (f64.mul (local.get 2) (f64.load (i32.add (local.get 3) (local.get 1))))\n"
+    "               (f64.load (local.get 3))))\n"
+    "    (f64.load (local.get 3)))\n"
+    /* 8: p stepped by a constant right before (..._ri); q loaded with a folded add */
+    "  (func (export \"mac_step\") (param i32 i32 f64) (result f64)\n"
+    "    (f64.store (local.tee 0 (i32.add (local.get 0) (i32.const 8)))\n"
+    "      (f64.add (f64.mul (local.get 2) (f64.load (i32.add (local.get 1) (i32.const 8))))\n"
+    "               (f64.load (local.get 0))))\n"
+    "    (f64.add (f64.load (local.get 0)) (f64.convert_i32_u (local.get 0))))\n"
+    /* 9: p == q */
+    "  (func (export \"mac_same\") (param i32 f64) (result f64)\n"
+    "    (f64.store (local.get 0)\n"
+    "      (f64.add (f64.mul (local.get 1) (f64.load (local.get 0))) (f64.load (local.get 0))))\n"
+    "    (f64.load (local.get 0)))\n"
+    "  (func (export \"put\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    "  (func (export \"get\") (param i32) (result f64) (f64.load (local.get 0)))\n"
+    ")\n";
+
+static double call_f64(vm *v, const char *name, const k23vm_val *args, size_t nargs)
+{
+    k23vm_val r;
+    call(v, name, args, nargs, &r, 1);
+    assert_int_equal(r.kind, K23VM_F64);
+    return r.of.f64;
+}
+
+static void put(vm *v, int32_t addr, double x)
+{
+    k23vm_val a[2] = {I32(addr), F64(x)};
+    call(v, "put", a, 2, NULL, 0);
+}
+
+static double get(vm *v, int32_t addr)
+{
+    k23vm_val a[1] = {I32(addr)};
+    return call_f64(v, "get", a, 1);
+}
+
+/* The module offset of a trap's innermost frame. */
+static size_t trap_offset(vm *v, const char *name, const k23vm_val *args, size_t nargs)
+{
+    k23vm_trap *t = call_trap(v, name, args, nargs, 1);
+    assert_int_equal(k23vm_trap_code_of(t), K23VM_TRAP_MEMORY_OUT_OF_BOUNDS);
+    k23vm_frame fr;
+    assert_true(k23vm_trap_frame(t, 0, &fr));
+    k23vm_trap_delete(t);
+    return fr.module_offset;
+}
+
+static void test_fused(void **state)
+{
+    (void)state;
+    vm v;
+    vm_open(&v, fused_wat);
+    k23vm_val a[4];
+
+    /* The counter's step fused into its branch. */
+    assert_int_equal(count_op(&v, 0, IOP_br_i32_ne_inc_b), 1);
+    assert_int_equal(count_op(&v, 1, IOP_br_i32_lt_s_inc_ri_b), 1);
+    assert_int_equal(count_op(&v, 2, IOP_br_i32_ge_u_inc_ri), 1);
+    assert_int_equal(count_op(&v, 2, IOP_br_i32_ne_inc_ri), 1);
+    assert_int_equal(count_op(&v, 3, IOP_br_i32_gt_s_inc_b), 1);
+    assert_int_equal(count_op(&v, 3, IOP_br_i32_ne_inc_ri_b), 1);
+    assert_int_equal(count_op(&v, 4, IOP_br_i32_eq_inc), 1);
+    a[0] = I32(0), a[1] = I32(30);
+    assert_int_equal(call_i32(&v, "upto", a, 2), 30);
+    a[0] = I32(-9), a[1] = I32(0);
+    assert_int_equal(call_i32(&v, "upto", a, 2), 0);
+    /* 1 + 0x40000000 * k is negative once k reaches 2, positive again at 4 (the sum wraps) */
+    a[0] = I32(1);
+    assert_int_equal(call_i32(&v, "wrap", a, 1), 1 * 1000 + 4);
+    a[0] = I32(INT32_MIN + 1);
+    assert_int_equal(call_i32(&v, "wrap", a, 1), 2 * 1000 + 0);
+    a[0] = I32(0);
+    assert_int_equal(call_i32(&v, "fwd", a, 1), 20 * 1000 + 100);
+    a[0] = I32(50); /* nine steps below 100: the if's sum is 10 */
+    assert_int_equal(call_i32(&v, "fwd", a, 1), 777 * 1000 + 100);
+    a[0] = I32(90);
+    assert_int_equal(call_i32(&v, "fwd", a, 1), 2 * 1000 + 100);
+    a[0] = I32(-10); /* -5 is above 100 unsigned: out at once */
+    assert_int_equal(call_i32(&v, "fwd", a, 1), 1 * 1000 - 5);
+    a[0] = I32(10), a[1] = I32(3);
+    assert_int_equal(call_i32(&v, "mirror", a, 2), 4 + 300);
+    a[0] = I32(5);
+    assert_int_equal(call_i32(&v, "self", a, 1), 6);
+
+    /* mem[p] += a * mem[q]: the three forms. */
+    assert_int_equal(count_op(&v, 5, IOP_f64_mul_m_add_st), 1);
+    assert_int_equal(count_op(&v, 6, IOP_f64_mul_m_add_st_rr2), 1);
+    /* the second add reads the first's sum from the accumulator: not the plain pair rr2 takes */
+    assert_int_equal(count_op(&v, 7, IOP_f64_mul_m_add_st), 1);
+    assert_int_equal(count_op(&v, 8, IOP_f64_mul_m_add_st_ri), 1);
+    assert_int_equal(count_op(&v, 9, IOP_f64_mul_m_add_st), 1);
+    put(&v, 1016, 2.5), put(&v, 2008, 4.0);
+    a[0] = I32(1000), a[1] = I32(2000), a[2] = F64(3.0);
+    assert_true(call_f64(&v, "mac", a, 3) == 14.5);
+    /* Each operation rounds on its own (no fused multiply-add): (1 + 2^-30)^2 rounds to
+     * 1 + 2^-29, which the addend cancels exactly; a fused one would leave 2^-60. */
+    double e = 1.0 + 0x1p-30;
+    put(&v, 1016, -(1.0 + 0x1p-29)), put(&v, 2008, e);
+    a[2] = F64(e);
+    assert_true(call_f64(&v, "mac", a, 3) == 0.0);
+    /* NaNs: from a, from mem[q], from mem[p] */
+    put(&v, 1016, 1.0), put(&v, 2008, 1.0);
+    a[2] = F64(__builtin_nan(""));
+    assert_true(__builtin_isnan(call_f64(&v, "mac", a, 3)));
+    a[2] = F64(1.0);
+    put(&v, 2008, __builtin_nan(""));
+    assert_true(__builtin_isnan(call_f64(&v, "mac", a, 3)));
+    put(&v, 2008, 1.0), put(&v, 1016, -__builtin_nan(""));
+    assert_true(__builtin_isnan(call_f64(&v, "mac", a, 3)));
+
+    /* rr2: p = 3000 + 8, q = 4000 + 8 (+ offset 8); and with the sums wrapping at 2^32 */
+    put(&v, 3008, 1.0), put(&v, 4016, 5.0);
+    a[0] = I32(3000), a[1] = I32(4000), a[2] = I32(8), a[3] = F64(2.0);
+    assert_true(call_f64(&v, "mac_rr", a, 4) == 11.0 + 3008.0);
+    put(&v, 3008, 1.0);
+    a[0] = I32(3016), a[1] = I32(4016), a[2] = I32(-8);
+    assert_true(call_f64(&v, "mac_rr", a, 4) == 11.0 + 3008.0);
+    /* mac_chain: p = 100 + 20, q = p + 20 */
+    put(&v, 120, 1.5), put(&v, 140, 2.0);
+    a[0] = I32(100), a[1] = I32(20), a[2] = F64(4.0);
+    assert_true(call_f64(&v, "mac_chain", a, 3) == 9.5);
+    /* ri: p = 5000 + 8 written back to the local; q = 6000 + 8 */
+    put(&v, 5008, 1.0), put(&v, 6008, 3.0);
+    a[0] = I32(5000), a[1] = I32(6000), a[2] = F64(2.0);
+    assert_true(call_f64(&v, "mac_step", a, 3) == 7.0 + 5008.0);
+    put(&v, 7000, 3.0);
+    a[0] = I32(7000), a[1] = F64(2.0);
+    assert_true(call_f64(&v, "mac_same", a, 2) == 9.0);
+
+    /* Out of bounds: q traps first, with its load's offset; then p, with the other load's, and
+     * memory is unchanged either way. */
+    put(&v, 8016, 1.0);
+    a[0] = I32(8000), a[1] = I32(65536 - 12), a[2] = F64(2.0);
+    size_t q_off = trap_offset(&v, "mac", a, 3);
+    a[0] = I32(65536 - 20), a[1] = I32(8000);
+    size_t p_off = trap_offset(&v, "mac", a, 3);
+    assert_true(q_off != SIZE_MAX && p_off != SIZE_MAX && p_off > q_off);
+    a[0] = I32(-1);
+    assert_int_equal(trap_offset(&v, "mac", a, 3), p_off);
+    assert_true(get(&v, 8016) == 1.0);
+    /* the same for the forms with address arithmetic */
+    a[0] = I32(8000), a[1] = I32(65536 - 16), a[2] = I32(4), a[3] = F64(1.0);
+    size_t rq = trap_offset(&v, "mac_rr", a, 4);
+    a[0] = I32(65536 - 4), a[1] = I32(8000);
+    size_t rp = trap_offset(&v, "mac_rr", a, 4);
+    assert_true(rq != SIZE_MAX && rp > rq);
+    a[0] = I32(65536 - 12), a[1] = I32(8000), a[2] = F64(1.0);
+    size_t sp = trap_offset(&v, "mac_step", a, 3);
+    a[0] = I32(8000), a[1] = I32(65536 - 12);
+    size_t sq = trap_offset(&v, "mac_step", a, 3);
+    assert_true(sq != SIZE_MAX && sp > sq);
+    vm_close(&v);
+}
+BOTH_MODES(test_fused)
+
 /* ---- SIMD ------------------------------------------------------------------------------------------------ */
 
 static void test_simd(void **state)
@@ -915,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_translation),
         cmocka_unit_test(test_simd_both),
+        cmocka_unit_test(test_fused_both),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -282,9 +282,10 @@ __asm__(".pushsection k23vm_interp_xt,\"a\"\n"
 extern const xt_entry k23vm_interp_xt_start[] __attribute__((visibility("hidden")));
 extern const xt_entry k23vm_interp_xt_end[] __attribute__((visibility("hidden")));
 
-#define XT_ENTRY                                                                  \
+#define XT_ENTRY_TO(lbl)                                                          \
     ".pushsection k23vm_interp_xt,\"a\"\n.subsection 1\n.balign 4\n"              \
-    ".long 1b - ., %l[mem_oob] - .\n.popsection\n"
+    ".long 1b - ., %l[" #lbl "] - .\n.popsection\n"
+#define XT_ENTRY XT_ENTRY_TO(mem_oob)
 
 /* Zero-extending loads of 1, 2, 4, 8 bytes into a uint64_t, 16 into a v_u64; stores. */
 #define LOAD1(O_, A_) __asm__ goto("1: movzbl (%[ptr]), %k[o]\n" XT_ENTRY : [o] "=r"(O_) : [ptr] "r"(A_) : "memory" : mem_oob)
@@ -299,6 +300,9 @@ extern const xt_entry k23vm_interp_xt_end[] __attribute__((visibility("hidden"))
 /* f64 straight to and from an xmm register (no trip through a general register). */
 #define LOADF(O_, A_) __asm__ goto("1: movsd (%[ptr]), %[o]\n" XT_ENTRY : [o] "=x"(O_) : [ptr] "r"(A_) : "memory" : mem_oob)
 #define STOREF(A_, V_) __asm__ goto("1: movsd %[val], (%[ptr])\n" XT_ENTRY : : [ptr] "r"(A_), [val] "x"((double)(V_)) : "memory" : mem_oob)
+/* The same with another out-of-bounds path: a fused instruction's second access (run.inc). */
+#define LOADF_TO(O_, A_, L_) __asm__ goto("1: movsd (%[ptr]), %[o]\n" XT_ENTRY_TO(L_) : [o] "=x"(O_) : [ptr] "r"(A_) : "memory" : L_)
+#define STOREF_TO(A_, V_, L_) __asm__ goto("1: movsd %[val], (%[ptr])\n" XT_ENTRY_TO(L_) : : [ptr] "r"(A_), [val] "x"((double)(V_)) : "memory" : L_)
 /* One instruction, so a store that faults has written nothing (x86 faults are precise). */
 #define STORE16(A_, V_) __asm__ goto("1: movdqu %[val], (%[ptr])\n" XT_ENTRY : : [ptr] "r"(A_), [val] "x"(V_) : "memory" : mem_oob)
 #endif

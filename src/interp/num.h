@@ -35,6 +35,29 @@ K23VM_INLINE double f64_of(uint64_t u)
     return x.f;
 }
 
+/* A product kept apart from the sum that consumes it, for handlers that do both (4.3.3: each
+ * operation rounds on its own). GNU C contracts a * b + c into one fused multiply-add across
+ * statements where the target has the instruction (aarch64, riscv64; -ffp-contract=fast is the
+ * GNU dialect's default); GCC 12's __builtin_assoc_barrier stops it. clang contracts only within
+ * one expression, which the handlers' separate statements already avoid; an older GCC gets a
+ * trip through memory, which nothing can fuse across. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_assoc_barrier)
+#define NUM_HAVE_ASSOC_BARRIER 1
+#endif
+#endif
+K23VM_INLINE double num_f64_unfused(double x)
+{
+#if defined(NUM_HAVE_ASSOC_BARRIER)
+    return __builtin_assoc_barrier(x);
+#elif defined(__clang__)
+    return x;
+#else
+    __asm__("" : "+m"(x));
+    return x;
+#endif
+}
+
 /* ---- integers (4.3.2) --------------------------------------------------------------------------- */
 
 K23VM_INLINE uint32_t num_clz32(uint32_t x) { return x ? (uint32_t)__builtin_clz(x) : 32u; }

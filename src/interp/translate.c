@@ -152,6 +152,12 @@ static const uint16_t cmp_swp[OP_COUNT_] = {
 #define BRCMP(t, op, inv, swp) [OP_##t##_##op] = OP_##t##_##swp,
 #include "iops.def"
 };
+/* A counter's step fused into the branch on it: the first of its four forms (rr, ri, rr back, ri
+ * back) by i32 comparison; 0: none. */
+static const uint16_t incbr_form[OP_COUNT_] = {
+#define INCBR(op) [OP_i32_##op] = IOP_br_i32_##op##_inc,
+#include "iops.def"
+};
 
 /* Functions with more locals than this get code that traps "call stack exhausted" on entry:
  * their frame could not fit any VM stack (8 MiB of locals), and no local map is built for them. */
@@ -191,6 +197,8 @@ enum { LC_NONE, LC_CMP, LC_CMPI, LC_EQZ32, LC_EQZ64, LC_ADDI, LC_MOVS, LC_LOAD, 
 
 /* Most moves merged into one movs instruction. */
 #define TR_MOVS_MAX 16
+/* Instructions remembered for fusions that look further back than the last one. */
+#define TR_HIST 4
 
 typedef struct tr {
     const k23vm_module *m;
@@ -245,6 +253,10 @@ typedef struct tr {
         uint32_t dst;
         bool acc;
     } prev;
+    /* Where the last few instructions since the last label start, oldest first (entries at or past
+     * the end of the code, left by instructions taken back, are dropped by the next emit). */
+    size_t hist[TR_HIST];
+    unsigned nhist;
 } tr;
 
 /* ---- code emission ------------------------------------------------------------------------------ */
@@ -278,6 +290,9 @@ static size_t emit(tr *t, unsigned op, unsigned n, const uint32_t *o)
         return w;
     }
     t->code.data[w] = handler_word(t, op);
+    while (t->nhist && t->hist[t->nhist - 1] >= w) t->nhist--;
+    if (t->nhist == TR_HIST) memmove(t->hist, t->hist + 1, --t->nhist * sizeof *t->hist);
+    t->hist[t->nhist++] = w;
     for (size_t i = 1; i < nw; i++) t->code.data[w + i].u = 0;
     for (unsigned k = 0; k < n; k++) t->code.data[w + 1 + k / 2].w[k % 2] = o[k];
     t->code.len += nw;
@@ -304,7 +319,24 @@ static void bind_label(tr *t)
 {
     t->last.word = SIZE_MAX;
     t->prev.word = SIZE_MAX;
+    t->nhist = 0;
     t->entry = false;
+}
+
+/* The start of the instruction emitted right before the one at word w since the last label, or
+ * SIZE_MAX. */
+static size_t hist_before(const tr *t, size_t w)
+{
+    for (unsigned i = t->nhist; i-- > 1;)
+        if (t->hist[i] == w) return t->hist[i - 1];
+    return SIZE_MAX;
+}
+
+/* Whether instruction op (of fixed length) starts at word w and ends at `end`. */
+static bool is_insn(const tr *t, size_t w, size_t end, unsigned op)
+{
+    return w != SIZE_MAX && w + IWORDS(interp_nopnd[op]) == end && end <= t->code.len &&
+           t->code.data[w].u == handler_word(t, op).u;
 }
 
 /* A one-slot move; consecutive ones become one movs instruction. */
@@ -519,13 +551,17 @@ typedef struct cond {
     uint8_t acc; /* source operand (1: a, 2: b) to read from the accumulator, or 0 */
     uint16_t op; /* CK_CMP*: the comparison */
     uint32_t a, b;
+    size_t step; /* the i32_add_ri that put that accumulator operand there, right before, or SIZE_MAX */
 } cond;
+
+/* Whether the instruction at word w, ending at `end`, is a plain i32.add with an immediate. */
+static bool is_step(const tr *t, size_t w, size_t end) { return is_insn(t, w, end, IOP_i32_add_ri); }
 
 /* Pops the i32 condition on top. When the last instruction computed it by a comparison, that
  * instruction is taken back and its operands returned, for a fused branch. */
 static cond pop_cond(tr *t)
 {
-    cond c = {CK_NZ, 0, 0, 0, 0};
+    cond c = {CK_NZ, 0, 0, 0, 0, SIZE_MAX};
     tval *v = at(t, t->stk.len - 1);
     uint8_t lk = t->last.kind;
     if (t->last.word != SIZE_MAX && lk >= LC_CMP && lk <= LC_EQZ64 && v->kind == TV_SLOT && v->home == t->last.dst) {
@@ -536,10 +572,14 @@ static cond pop_cond(tr *t)
         c.acc = t->last.acc_in; /* taken back, so the accumulator still holds what it read */
         t->code.len = t->last.word; /* comparisons do not trap: no position entry to drop */
         t->last.word = SIZE_MAX;
+        if (c.acc && is_step(t, t->prev.word, t->code.len)) c.step = t->prev.word;
         pop_n(t, 1);
         return c;
     }
-    if (in_acc(t, v)) c.acc = 1;
+    if (in_acc(t, v)) {
+        c.acc = 1;
+        if (v->type == K23VM_I32 && is_step(t, t->last.word, t->code.len)) c.step = t->last.word;
+    }
     c.a = ref_top(t, 0);
     pop_n(t, 1);
     return c;
@@ -547,8 +587,40 @@ static cond pop_cond(tr *t)
 
 /* Emits a branch taken when c is (if_true) or is not true; returns the instruction word and sets
  * *k to its displacement operand. */
+/* The branch of emit_cond_br fused with the counter step right before it (iops.def INCBR), when
+ * c tests the step's sum through the accumulator; SIZE_MAX when it does not apply. */
+static size_t emit_step_br(tr *t, cond c, bool if_true, bool back, uint32_t disp, unsigned *k)
+{
+    if (c.step == SIZE_MAX || !c.acc || c.step + IWORDS(3) != t->code.len) return SIZE_MAX;
+    uint16_t cmp;
+    uint32_t b;
+    bool imm = true;
+    switch (c.kind) {
+    case CK_NZ: cmp = OP_i32_ne, b = 0; break;
+    case CK_EQZ32: cmp = OP_i32_eq, b = 0; break;
+    case CK_CMPI: cmp = c.op, b = c.b; break;
+    case CK_CMP:
+        imm = false;
+        if (c.acc == 1) cmp = c.op, b = c.b;
+        else cmp = cmp_swp[c.op], b = c.a; /* the sum is the right operand: mirror */
+        break;
+    default: return SIZE_MAX;
+    }
+    if (!if_true) cmp = cmp_inv[cmp];
+    if (!incbr_form[cmp]) return SIZE_MAX;
+    const uint32_t *so = (const uint32_t *)(t->code.data + c.step + 1); /* dst, a, k */
+    uint32_t dst = so[0], a = so[1], step = so[2];
+    t->code.len = c.step; /* the add does not trap: no position entry to drop */
+    t->last.word = SIZE_MAX;
+    if (back) disp += IWORDS(3); /* the branch now starts at the add */
+    *k = 4;
+    return EMIT(t, incbr_form[cmp] + (imm ? 1u : 0u) + (back ? 2u : 0u), dst, a, step, b, disp);
+}
+
 static size_t emit_cond_br(tr *t, cond c, bool if_true, bool back, uint32_t disp, unsigned *k)
 {
+    size_t fused = emit_step_br(t, c, if_true, back, disp, k);
+    if (fused != SIZE_MAX) return fused;
     unsigned op;
     switch (c.kind) {
     case CK_NZ:
@@ -715,7 +787,7 @@ static void tr_block(tr *t, const insn *in)
 {
     functype bt;
     val_block_type(t->m, in->u.blocktype, &bt); /* validated */
-    cond c = {0, 0, 0, 0, 0};
+    cond c = {0, 0, 0, 0, 0, SIZE_MAX};
     if (in->op == OP_if) c = pop_cond(t);
     size_t at_cond = t->code.len;
     /* Pending local.gets would be copied by the block's code only on the paths that change the
@@ -927,6 +999,46 @@ static bool try_shop(tr *t, uint16_t op)
     return true;
 }
 
+/* The f64_add_m_st_a just made adds the product of the f64_mul_m right before it (its acc operand
+ * is that product, in the same temporary): both become one f64_mul_m_add_st. The product's
+ * temporary is consumed by the add and the sum by the store, so nothing reads what the fused
+ * instruction no longer writes. When the instructions before computed the addresses (the
+ * i32.adds of base + index, or a pointer's i32.add of a step), they join in too, and the
+ * addresses go from register to access without a trip through their slots. */
+static void fuse_mul_add(tr *t)
+{
+    size_t mw = t->prev.word, aw = t->last.word;
+    if (!is_insn(t, mw, aw, IOP_f64_mul_m)) return;
+    const uint32_t *mo = (const uint32_t *)(t->code.data + mw + 1); /* dst, a, q, qoff, qadd */
+    const uint32_t *ao = (const uint32_t *)(t->code.data + aw + 1); /* dst, a, p, poff, padd */
+    size_t np = t->pos.len;
+    if (mo[0] != ao[0] || np < 2 || t->pos.data[np - 2].word != mw || t->pos.data[np - 1].word != aw) return;
+    uint32_t o[11];
+    unsigned op = IOP_f64_mul_m_add_st, n = 0;
+    size_t at = mw, w1 = hist_before(t, mw), w0 = hist_before(t, w1);
+    const uint32_t *s1 = (const uint32_t *)(t->code.data + w1 + 1), *s0 = (const uint32_t *)(t->code.data + w0 + 1);
+    if (is_insn(t, w1, mw, IOP_i32_add) && is_insn(t, w0, w1, IOP_i32_add) && ao[2] == s0[0] && mo[2] == s1[0]) {
+        /* p = x0 + y0, then q = x1 + y1 */
+        op = IOP_f64_mul_m_add_st_rr2, at = w0;
+        o[n++] = s0[0], o[n++] = s0[1], o[n++] = s0[2], o[n++] = s1[0], o[n++] = s1[1], o[n++] = s1[2];
+        o[n++] = mo[1], o[n++] = mo[3], o[n++] = mo[4], o[n++] = ao[3], o[n++] = ao[4];
+    } else if (is_insn(t, w1, mw, IOP_i32_add_ri) && ao[2] == s1[0]) {
+        /* p = x + k */
+        op = IOP_f64_mul_m_add_st_ri, at = w1;
+        o[n++] = s1[0], o[n++] = s1[1], o[n++] = s1[2];
+        o[n++] = mo[1], o[n++] = mo[2], o[n++] = mo[3], o[n++] = mo[4], o[n++] = ao[3], o[n++] = ao[4];
+    } else {
+        o[n++] = mo[1], o[n++] = mo[2], o[n++] = mo[3], o[n++] = mo[4], o[n++] = ao[2], o[n++] = ao[3], o[n++] = ao[4];
+    }
+    /* The adds do not trap; the two accesses keep their entries, the second at the next word
+     * (run.inc mem_oob_2nd). */
+    t->pos.data[np - 2].word = (uint32_t)at;
+    t->pos.data[np - 1].word = (uint32_t)at + 1;
+    t->code.len = at;
+    t->last.word = SIZE_MAX;
+    emit(t, op, n, o);
+}
+
 /* f64.store of what an FMEM instruction just computed, to the address it loaded from: that
  * instruction becomes its read-modify-write form and the store is dropped. */
 static bool try_rmw(tr *t, const insn *in)
@@ -937,6 +1049,7 @@ static bool try_rmw(tr *t, const insn *in)
     uint32_t addr = ad->kind == TV_LOCAL ? ad->loc : ad->home;
     if (addr != t->last.a || (uint32_t)in->u.mem.offset != t->last.b || t->last.c != 0) return false;
     t->code.data[t->last.word] = handler_word(t, rmw_form[t->last.op]);
+    if (rmw_form[t->last.op] == IOP_f64_add_m_st_a) fuse_mul_add(t);
     t->last.kind = LC_NONE;
     t->last.word = SIZE_MAX; /* its result went to memory; nothing fuses with it any more */
     pop_n(t, 2);

@@ -50,10 +50,12 @@ wasms=("$build"/bench/programs/*.wasm)
 for w in "${wasms[@]}"; do
     name=$(basename "$w" .wasm)
     profile "$name" "$w"
-    # A wrong checksum means miscompiled code, whose profile would mislead: stop. (Only for the
-    # exported-run builds, whose result the tool prints; a WASI command prints its own.)
+    # A wrong checksum means miscompiled code, whose profile would mislead: stop. The checksum is
+    # the result of an exported run (the tool prints it) or, from a WASI command, its own
+    # "checksum=N ..." line (bench/programs/entry.c).
     want=$(awk -v n="$name" '$1 == n { print $2 }' "$src/bench/programs/checksums.txt")
     got=$(sed -n 's/.*: run() = \([0-9]*\)$/\1/p' "$out/$name.txt")
+    [ -n "$got" ] || got=$(sed -n 's/^checksum=\([0-9]*\).*/\1/p' "$out/$name.stdout")
     if [ -n "$want" ] && [ -n "$got" ] && [ "$got" != "$want" ]; then
         echo "interp-profile: $name returned $got, expected $want (bench/programs/checksums.txt)" >&2
         exit 1

@@ -162,11 +162,11 @@ bench: build $(ESBUILD_WASM)
 	$(BUILD)/bench/decode_bench $(ESBUILD_WASM) $(BUILD)/examples/demo.wasm > $(BUILD)/bench/decode.txt \
 		|| { cat $(BUILD)/bench/decode.txt; exit 1; }
 	@cat $(BUILD)/bench/decode.txt
-	$(BUILD)/bench/micro_bench $(ESBUILD_WASM) > $(BUILD)/bench/micro.txt \
-		|| { cat $(BUILD)/bench/micro.txt; exit 1; }
-	@cat $(BUILD)/bench/micro.txt
+	$(BUILD)/bench/micro_bench $(ESBUILD_WASM) > $(BUILD)/bench/micro.md \
+		|| { cat $(BUILD)/bench/micro.md; exit 1; }
+	@cat $(BUILD)/bench/micro.md
 	bench/run --build $(BUILD) --append "Decode + validate (bench/decode_bench)=$(BUILD)/bench/decode.txt" \
-		--append "Micro-benchmarks (bench/micro_bench)=$(BUILD)/bench/micro.txt" $(BENCH_ARGS)
+		--append "Micro-benchmarks (bench/micro_bench)=$(BUILD)/bench/micro.md" $(BENCH_ARGS)
 
 # ---- interpreter profile --------------------------------------------------------------------------
 # Superinstructions are chosen from measured instruction-pair frequencies (issue 5). The counters

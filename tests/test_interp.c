@@ -966,6 +966,45 @@ static const char *fused_wat =
     "    (f64.store (local.get 0)\n"
     "      (f64.add (f64.mul (local.get 1) (f64.load (local.get 0))) (f64.load (local.get 0))))\n"
     "    (f64.load (local.get 0)))\n"
+    /* 10: both addresses base + a shared index, no offsets (..._ix); the index wraps */
+    "  (func (export \"mac_ix\") (param i32 i32 i32 f64) (result f64) (local i32 i32)\n"
+    "    (f64.store (local.tee 4 (i32.add (local.get 0) (local.get 2)))\n"
+    "      (f64.add (f64.mul (local.get 3) (f64.load (local.tee 5 (i32.add (local.get 1) (local.get 2)))))\n"
+    "               (f64.load (local.get 4))))\n"
+    "    (f64.add (f64.load (local.get 4)) (f64.convert_i32_u (i32.sub (local.get 5) (local.get 4)))))\n"
+    /* 11: p stepped, but with an offset: the plain form */
+    "  (func (export \"mac_step_off\") (param i32 i32 f64) (result f64)\n"
+    "    (f64.store offset=8 (local.tee 0 (i32.add (local.get 0) (i32.const 8)))\n"
+    "      (f64.add (f64.mul (local.get 2) (f64.load (local.get 1))) (f64.load offset=8 (local.get 0))))\n"
+    "    (f64.load offset=8 (local.get 0)))\n"
+    /* 12: SHA-256's Sigma0 (three rotates of a local) and sigma0 (two rotates and a shift of a
+     * value just loaded, b in the accumulator) */
+    "  (func (export \"sigma\") (param i32) (result i32) (local i32)\n"
+    "    (i32.store (i32.const 64) (local.get 0))\n"
+    "    (i32.add\n"
+    "      (i32.xor (i32.xor (i32.rotl (local.get 0) (i32.const 30)) (i32.rotl (local.get 0) (i32.const 19)))\n"
+    "               (i32.rotl (local.get 0) (i32.const 10)))\n"
+    "      (i32.xor (i32.xor (i32.rotl (local.tee 1 (i32.load (i32.const 64))) (i32.const 25))\n"
+    "                        (i32.rotl (local.get 1) (i32.const 14)))\n"
+    "               (i32.shr_u (local.get 1) (i32.const 3)))))\n"
+    /* 13: the first rotate kept in a local: not fused, the local still written */
+    "  (func (export \"sigma_kept\") (param i32) (result i32) (local i32)\n"
+    "    (i32.add\n"
+    "      (i32.xor (i32.xor (local.tee 1 (i32.rotl (local.get 0) (i32.const 7))) (i32.rotl (local.get 0) (i32.const 9)))\n"
+    "               (i32.shr_u (local.get 0) (i32.const 3)))\n"
+    "      (local.get 1)))\n"
+    /* 14: i32.add with a loaded operand, on either side; with the other operand in the
+     * accumulator, also when the address's i32.add was folded into the load in between */
+    "  (func (export \"addm\") (param i32 i32) (result i32)\n"
+    "    (i32.store offset=4 (local.get 0) (i32.const 1000))\n"
+    "    (i32.store offset=8 (local.get 0) (i32.const 20000))\n"
+    "    (i32.add (i32.add (local.get 1) (i32.load offset=4 (local.get 0)))\n"
+    "             (i32.add (i32.add (i32.load offset=4 (local.get 0)) (local.get 1))\n"
+    "                      (i32.add (i32.mul (local.get 1) (i32.const 3))\n"
+    "                               (i32.load (i32.add (local.get 0) (i32.const 8)))))))\n"
+    /* 15: the same access out of bounds */
+    "  (func (export \"addm_oob\") (param i32 i32) (result i32)\n"
+    "    (i32.add (i32.mul (local.get 1) (i32.const 3)) (i32.load offset=4 (i32.add (local.get 0) (i32.const 8)))))\n"
     "  (func (export \"put\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
     "  (func (export \"get\") (param i32) (result f64) (f64.load (local.get 0)))\n"
     ")\n";
@@ -1082,6 +1121,17 @@ static void test_fused(void **state)
     put(&v, 7000, 3.0);
     a[0] = I32(7000), a[1] = F64(2.0);
     assert_true(call_f64(&v, "mac_same", a, 2) == 9.0);
+    /* ix: p = 9000 + 16, q = 9500 + 16; then with the index wrapping (-16 + 32 = 16) */
+    assert_int_equal(count_op(&v, 10, IOP_f64_mul_m_add_st_ix), 1);
+    assert_int_equal(count_op(&v, 11, IOP_f64_mul_m_add_st), 1);
+    put(&v, 9016, 0.5), put(&v, 9516, 4.0);
+    a[0] = I32(9000), a[1] = I32(9500), a[2] = I32(16), a[3] = F64(-2.0);
+    assert_true(call_f64(&v, "mac_ix", a, 4) == -7.5 + 500.0);
+    a[0] = I32(9032), a[1] = I32(9532), a[2] = I32(-16);
+    assert_true(call_f64(&v, "mac_ix", a, 4) == -15.5 + 500.0);
+    put(&v, 9116, 1.0), put(&v, 9200, 2.0);
+    a[0] = I32(9100), a[1] = I32(9200), a[2] = F64(3.0);
+    assert_true(call_f64(&v, "mac_step_off", a, 3) == 7.0);
 
     /* Out of bounds: q traps first, with its load's offset; then p, with the other load's, and
      * memory is unchanged either way. */
@@ -1100,11 +1150,47 @@ static void test_fused(void **state)
     a[0] = I32(65536 - 4), a[1] = I32(8000);
     size_t rp = trap_offset(&v, "mac_rr", a, 4);
     assert_true(rq != SIZE_MAX && rp > rq);
+    a[0] = I32(8000), a[1] = I32(65536 - 8), a[2] = I32(4), a[3] = F64(1.0);
+    size_t iq = trap_offset(&v, "mac_ix", a, 4);
+    a[0] = I32(65536 - 8), a[1] = I32(8000);
+    size_t ip_ = trap_offset(&v, "mac_ix", a, 4);
+    assert_true(iq != SIZE_MAX && ip_ > iq);
+    a[0] = I32(-8), a[1] = I32(-8), a[2] = I32(4); /* both sums wrap to -4: q traps first */
+    assert_int_equal(trap_offset(&v, "mac_ix", a, 4), iq);
     a[0] = I32(65536 - 12), a[1] = I32(8000), a[2] = F64(1.0);
     size_t sp = trap_offset(&v, "mac_step", a, 3);
     a[0] = I32(8000), a[1] = I32(65536 - 12);
     size_t sq = trap_offset(&v, "mac_step", a, 3);
     assert_true(sq != SIZE_MAX && sp > sq);
+
+    /* i32.add with a loaded operand */
+    assert_int_equal(count_op(&v, 14, IOP_i32_add_m), 2);
+    assert_int_equal(count_op(&v, 14, IOP_i32_add_m_a), 1);
+    assert_int_equal(count_op(&v, 15, IOP_i32_add_m_a), 1);
+    a[0] = I32(10000), a[1] = I32(7);
+    assert_int_equal(call_i32(&v, "addm", a, 2), 7 + 1000 + 1000 + 7 + 21 + 20000);
+    a[0] = I32(10000 - 8), a[1] = I32(1);
+    assert_int_equal(call_i32(&v, "addm_oob", a, 2), 3 + 1000);
+    a[0] = I32(-12); /* the folded add wraps: (-12 + 8) + 4 = 2^32, out of bounds */
+    expect_trap(&v, "addm_oob", a, 2, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    a[0] = I32(65536 - 15);
+    expect_trap(&v, "addm_oob", a, 2, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+
+    /* Three shifts of one value xored: both forms, and a chain that must stay apart. */
+    assert_int_equal(count_op(&v, 12, IOP_i32_xor3_rotl), 1);
+    assert_int_equal(count_op(&v, 12, IOP_i32_xor3_shr_u_a), 1);
+    assert_int_equal(count_op(&v, 13, IOP_i32_xor3_shr_u) + count_op(&v, 13, IOP_i32_xor3_shr_u_a), 0);
+    static const uint32_t xs[] = {0, 1, 0x80000000u, 0x6a09e667u, 0xffffffffu, 0x12345678u};
+    for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++) {
+        uint32_t x = xs[i];
+#define ROT(x, k) ((uint32_t)((x) << (k) | (x) >> (32 - (k))))
+        uint32_t big = ROT(x, 30) ^ ROT(x, 19) ^ ROT(x, 10), small = ROT(x, 25) ^ ROT(x, 14) ^ (x >> 3);
+        a[0] = I32((int32_t)x);
+        assert_int_equal((uint32_t)call_i32(&v, "sigma", a, 1), big + small);
+        assert_int_equal((uint32_t)call_i32(&v, "sigma_kept", a, 1),
+                         (ROT(x, 7) ^ ROT(x, 9) ^ (x >> 3)) + ROT(x, 7));
+#undef ROT
+    }
     vm_close(&v);
 }
 BOTH_MODES(test_fused)

@@ -75,10 +75,12 @@ static const uint16_t fimm_left[OP_COUNT_] = {
 static const uint16_t fmem_form[OP_COUNT_] = {
 #define FMEM(op, left) [OP_f64_##op] = IOP_f64_##op##_m,
 #include "iops.def"
+    [OP_i32_add] = IOP_i32_add_m,
 };
 static const uint16_t fmem_left[OP_COUNT_] = {
 #define FMEM(op, left) [OP_f64_##op] = IOP_f64_##op##_##left,
 #include "iops.def"
+    [OP_i32_add] = IOP_i32_add_m,
 };
 
 /* f64 forms with a loaded operand, by form: the form that also stores the result back. */
@@ -122,6 +124,7 @@ static const uint16_t acc_a1[IOP_COUNT_] = {
 #define ACC1(name) [IOP_##name] = IOP_##name##_a,
 #define SHOP(op, sh) [IOP_i32_##op##_##sh] = IOP_i32_##op##_##sh##_a,
 #include "iops.def"
+    [IOP_i32_add_m] = IOP_i32_add_m_a,
 };
 static const uint16_t acc_a2[IOP_COUNT_] = {
 #define ACC2(t, op) [IOP_##t##_##op] = IOP_##t##_##op##_a2,
@@ -330,6 +333,19 @@ static size_t hist_before(const tr *t, size_t w)
     for (unsigned i = t->nhist; i-- > 1;)
         if (t->hist[i] == w) return t->hist[i - 1];
     return SIZE_MAX;
+}
+
+/* The last instruction was taken back (the code truncated at its word): the one before it is the
+ * last again, as far as its destination and accumulator go; nothing fuses with it otherwise. */
+static void back_to_prev(tr *t)
+{
+    t->last.word = t->prev.word;
+    t->last.dst = t->prev.dst;
+    t->last.acc = t->prev.acc;
+    t->last.kind = LC_NONE;
+    t->last.dst_k = -1;
+    t->last.acc_in = 0;
+    t->prev.word = SIZE_MAX;
 }
 
 /* Whether instruction op (of fixed length) starts at word w and ends at `end`. */
@@ -963,6 +979,31 @@ static bool try_ri(tr *t, uint16_t op)
     return true;
 }
 
+/* The i32.xor of a shifted b into a (in the accumulator) about to be emitted ends a chain
+ * (b rotl k1) ^ (b rotl k2) ^ (b sh k3): the last two instructions are i32_rotl_ri(_a) and
+ * i32_xor_rotl_a on the same b, each result the next one's accumulator operand, in temporaries
+ * (nothing else reads them) other than b's slot. The three become one i32_xor3 (iops.def). */
+static bool fuse_xor3(tr *t, uint32_t dst, uint32_t a, uint32_t b, uint32_t k3, bool rotl3)
+{
+    size_t w2 = t->last.word, w1 = hist_before(t, w2);
+    if (!is_insn(t, w2, t->code.len, IOP_i32_xor_rotl_a)) return false;
+    bool b_acc = is_insn(t, w1, w2, IOP_i32_rotl_ri_a);
+    if (!b_acc && !is_insn(t, w1, w2, IOP_i32_rotl_ri)) return false;
+    const uint32_t *o1 = (const uint32_t *)(t->code.data + w1 + 1); /* d1, b, k1 */
+    const uint32_t *o2 = (const uint32_t *)(t->code.data + w2 + 1); /* d2, d1, b, k2 */
+    if (o2[0] != a || o2[1] != o1[0] || o2[2] != b || o1[1] != b || b == o1[0] || b == o2[0] ||
+        o1[0] < t->temp_base || o2[0] < t->temp_base)
+        return false;
+    uint32_t ks = (o1[2] & 31u) | (o2[3] & 31u) << 8 | (k3 & 31u) << 16;
+    t->code.len = w1; /* neither traps: no position entries to drop */
+    t->last.word = SIZE_MAX;
+    unsigned op = (rotl3 ? IOP_i32_xor3_rotl : IOP_i32_xor3_shr_u) + (b_acc ? 1u : 0u);
+    EMIT(t, op, dst, b, ks);
+    t->last.acc = true;
+    t->last.acc_in = b_acc ? 1 : 0;
+    return true;
+}
+
 /* i32 add/sub/and/or/xor one of whose operands the last instruction computed by shifting a value
  * by an immediate: the shift is taken back and done by the operation (iops.def SHOP). */
 static bool try_shop(tr *t, uint16_t op)
@@ -979,17 +1020,16 @@ static bool try_shop(tr *t, uint16_t op)
     if (at(t, other)->kind == TV_CONST) return false; /* left to the immediate forms */
     uint32_t b = t->last.a, k = t->last.b;
     t->code.len = t->last.word; /* shifts do not trap: no position entry to drop */
-    /* The shift is taken back: the instruction before it is the last again. */
-    t->last.word = t->prev.word;
-    t->last.dst = t->prev.dst;
-    t->last.acc = t->prev.acc;
-    t->last.kind = LC_NONE;
-    t->last.dst_k = -1;
-    t->last.acc_in = 0;
-    t->prev.word = SIZE_MAX;
+    back_to_prev(t);
     uint8_t ain = in_acc(t, at(t, other)) ? 1 : 0;
     uint32_t dst = at(t, top - 1)->home, a = ref(t, other);
     pop_n(t, 2);
+    if (op == OP_i32_xor && ain && (sh == SH_ROTL || sh == SH_SHR_U) && fuse_xor3(t, dst, a, b, k, sh == SH_ROTL)) {
+        push_slot(t, K23VM_I32);
+        t->last.dst_k = 0;
+        t->last.dst = dst;
+        return true;
+    }
     EMIT(t, acc_form(shop_form[op][sh], ain), dst, a, b, k);
     t->last.acc = true;
     t->last.acc_in = ain;
@@ -1017,16 +1057,25 @@ static void fuse_mul_add(tr *t)
     unsigned op = IOP_f64_mul_m_add_st, n = 0;
     size_t at = mw, w1 = hist_before(t, mw), w0 = hist_before(t, w1);
     const uint32_t *s1 = (const uint32_t *)(t->code.data + w1 + 1), *s0 = (const uint32_t *)(t->code.data + w0 + 1);
+    bool no_imm = mo[3] == 0 && mo[4] == 0 && ao[3] == 0 && ao[4] == 0;
     if (is_insn(t, w1, mw, IOP_i32_add) && is_insn(t, w0, w1, IOP_i32_add) && ao[2] == s0[0] && mo[2] == s1[0]) {
-        /* p = x0 + y0, then q = x1 + y1 */
-        op = IOP_f64_mul_m_add_st_rr2, at = w0;
-        o[n++] = s0[0], o[n++] = s0[1], o[n++] = s0[2], o[n++] = s1[0], o[n++] = s1[1], o[n++] = s1[2];
-        o[n++] = mo[1], o[n++] = mo[3], o[n++] = mo[4], o[n++] = ao[3], o[n++] = ao[4];
-    } else if (is_insn(t, w1, mw, IOP_i32_add_ri) && ao[2] == s1[0]) {
+        /* p = x0 + y0, then q = x1 + y1 (adds commute: the shared index may be either operand) */
+        uint32_t d0 = s0[0], d1 = s1[0];
+        int i0 = s0[1] == s1[1] || s0[1] == s1[2] ? 1 : s0[2] == s1[1] || s0[2] == s1[2] ? 2 : 0;
+        uint32_t y = i0 ? s0[i0] : 0, x0 = s0[3 - i0], x1 = s1[1] == y ? s1[2] : s1[1];
+        if (i0 && no_imm && d0 != y && d0 != x1 && d0 != d1) {
+            op = IOP_f64_mul_m_add_st_ix, at = w0;
+            o[n++] = d0, o[n++] = x0, o[n++] = d1, o[n++] = x1, o[n++] = y, o[n++] = mo[1];
+        } else {
+            op = IOP_f64_mul_m_add_st_rr2, at = w0;
+            o[n++] = s0[0], o[n++] = s0[1], o[n++] = s0[2], o[n++] = s1[0], o[n++] = s1[1], o[n++] = s1[2];
+            o[n++] = mo[1], o[n++] = mo[3], o[n++] = mo[4], o[n++] = ao[3], o[n++] = ao[4];
+        }
+    } else if (is_insn(t, w1, mw, IOP_i32_add_ri) && ao[2] == s1[0] && ao[3] == 0 && ao[4] == 0) {
         /* p = x + k */
         op = IOP_f64_mul_m_add_st_ri, at = w1;
         o[n++] = s1[0], o[n++] = s1[1], o[n++] = s1[2];
-        o[n++] = mo[1], o[n++] = mo[2], o[n++] = mo[3], o[n++] = mo[4], o[n++] = ao[3], o[n++] = ao[4];
+        o[n++] = mo[1], o[n++] = mo[2], o[n++] = mo[3], o[n++] = mo[4];
     } else {
         o[n++] = mo[1], o[n++] = mo[2], o[n++] = mo[3], o[n++] = mo[4], o[n++] = ao[2], o[n++] = ao[3], o[n++] = ao[4];
     }
@@ -1083,11 +1132,13 @@ static bool try_fimm(tr *t, uint16_t op)
     return true;
 }
 
-/* f64 arithmetic one of whose operands the last instruction loaded: the load is taken back and
- * done by the arithmetic instruction (it then traps where the load would have). */
+/* f64 arithmetic (or i32.add) one of whose operands the last instruction loaded: the load is taken
+ * back and done by the arithmetic instruction (it then traps where the load would have). */
 static bool try_fmem(tr *t, uint16_t op)
 {
     if (!fmem_form[op] || t->stk.len < 2 || t->last.word == SIZE_MAX || t->last.kind != LC_LOAD) return false;
+    valtype type = op == OP_i32_add ? K23VM_I32 : K23VM_F64;
+    if (t->last.op != (type == K23VM_I32 ? OP_i32_load : OP_f64_load)) return false;
     uint32_t top = (uint32_t)t->stk.len - 1;
     const tval *l = at(t, top - 1), *r = at(t, top);
     unsigned form;
@@ -1102,14 +1153,7 @@ static bool try_fmem(tr *t, uint16_t op)
     uint32_t addr = t->last.a, off = t->last.b, add = t->last.c, woff = t->last.woff;
     if (t->pos.len && t->pos.data[t->pos.len - 1].word == t->last.word) t->pos.len--;
     t->code.len = t->last.word;
-    /* The load is taken back: the instruction before it is the last again. */
-    t->last.word = t->prev.word;
-    t->last.dst = t->prev.dst;
-    t->last.acc = t->prev.acc;
-    t->last.kind = LC_NONE;
-    t->last.dst_k = -1;
-    t->last.acc_in = 0;
-    t->prev.word = SIZE_MAX;
+    back_to_prev(t);
     uint8_t ain = in_acc(t, at(t, other)) && acc_a1[form] ? 1 : 0;
     size_t before = t->code.len;
     uint32_t dst = at(t, top - 1)->home, a = ref(t, other);
@@ -1125,7 +1169,7 @@ static bool try_fmem(tr *t, uint16_t op)
     t->last.a = addr;
     t->last.b = off;
     t->last.c = add;
-    push_slot(t, K23VM_F64);
+    push_slot(t, type);
     t->last.dst_k = 0;
     t->last.dst = dst;
     return true;
@@ -1231,7 +1275,7 @@ static void tr_fixed(tr *t, const insn *in)
             /* The add is taken back: the accumulator holds its operand x, if it read it there. */
             ain = t->last.acc_in == 1 && acc_a1[op] ? 1 : 0;
             t->code.len = t->last.word; /* i32.add does not trap: no position entry to drop */
-            t->last.word = SIZE_MAX;
+            back_to_prev(t);
         }
     }
     size_t before = t->code.len;
@@ -1259,8 +1303,9 @@ static void tr_fixed(tr *t, const insn *in)
         } else if (op == OP_i32_eqz || op == OP_i64_eqz) {
             t->last.kind = op == OP_i32_eqz ? LC_EQZ32 : LC_EQZ64;
             t->last.a = o[1];
-        } else if (op == OP_f64_load) {
+        } else if (op == OP_f64_load || op == OP_i32_load) {
             t->last.kind = LC_LOAD;
+            t->last.op = op;
             t->last.a = o[1];
             t->last.b = o[2];
             t->last.c = o[3];

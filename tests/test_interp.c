@@ -1005,6 +1005,19 @@ static const char *fused_wat =
     /* 15: the same access out of bounds */
     "  (func (export \"addm_oob\") (param i32 i32) (result i32)\n"
     "    (i32.add (i32.mul (local.get 1) (i32.const 3)) (i32.load offset=4 (i32.add (local.get 0) (i32.const 8)))))\n"
+    /* 16: loads at a scaled index: x << k; x << k + c (the add wraps); x in the accumulator;
+     * i64; and a shift kept in a local (not fused) */
+    "  (func (export \"ldsh\") (param i32) (result i64) (local i32)\n"
+    "    (i32.store offset=400 (i32.const 12) (i32.const 7))\n"
+    "    (i64.store offset=800 (i32.const 24) (i64.const 0x100000000))\n"
+    "    (i64.add (i64.extend_i32_u\n"
+    "               (i32.add (i32.load offset=400 (i32.shl (local.get 0) (i32.const 2)))\n"
+    "                        (i32.add (i32.load (i32.add (i32.shl (local.get 0) (i32.const 2)) (i32.const 400)))\n"
+    "                                 (i32.load offset=400 (i32.shl (i32.add (local.get 0) (i32.const 0)) (i32.const 2))))))\n"
+    "             (i64.add (i64.load offset=800 (i32.shl (local.get 0) (i32.const 3)))\n"
+    "                      (i64.extend_i32_u (i32.load offset=400 (local.tee 1 (i32.shl (local.get 0) (i32.const 2))))))))\n"
+    "  (func (export \"ldsh_wrap\") (param i32) (result i32)\n"
+    "    (i32.load (i32.add (i32.shl (local.get 0) (i32.const 4)) (i32.const -4))))\n"
     "  (func (export \"put\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
     "  (func (export \"get\") (param i32) (result f64) (f64.load (local.get 0)))\n"
     ")\n";
@@ -1175,6 +1188,27 @@ static void test_fused(void **state)
     expect_trap(&v, "addm_oob", a, 2, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
     a[0] = I32(65536 - 15);
     expect_trap(&v, "addm_oob", a, 2, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+
+    /* Loads at a scaled index */
+    assert_int_equal(count_op(&v, 16, IOP_i32_load_sh), 2);
+    assert_int_equal(count_op(&v, 16, IOP_i32_load_sh_a), 1);
+    assert_int_equal(count_op(&v, 16, IOP_i64_load_sh), 1);
+    assert_int_equal(count_op(&v, 16, IOP_i32_shl_ri), 1);
+    assert_int_equal(count_op(&v, 17, IOP_i32_load_sh), 1);
+    a[0] = I32(3);
+    assert_int_equal(call_i64(&v, "ldsh", a, 1), 0x100000000LL + 4 * 7);
+    a[0] = I32(0x40000003); /* x << 2 and x << 3 wrap: the same addresses as for 3 */
+    assert_int_equal(call_i64(&v, "ldsh", a, 1), 0x100000000LL + 4 * 7);
+    a[0] = I32(26); /* (x << 4) - 4 = 412 */
+    assert_int_equal(call_i32(&v, "ldsh_wrap", a, 1), 7);
+    a[0] = I32(0x1000001a); /* (x << 4) - 4 wraps to 412 too */
+    assert_int_equal(call_i32(&v, "ldsh_wrap", a, 1), 7);
+    a[0] = I32(0x1000); /* (x << 4) - 4 = 65532: the 4 bytes fit */
+    call_i32(&v, "ldsh_wrap", a, 1);
+    a[0] = I32(0x1001); /* 65548: out of bounds */
+    expect_trap(&v, "ldsh_wrap", a, 1, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
+    a[0] = I32(16384 - 100); /* (x << 2) + 400 = 65536 */
+    expect_trap(&v, "ldsh", a, 1, 1, K23VM_TRAP_MEMORY_OUT_OF_BOUNDS, NULL);
 
     /* Three shifts of one value xored: both forms, and a chain that must stay apart. */
     assert_int_equal(count_op(&v, 12, IOP_i32_xor3_rotl), 1);

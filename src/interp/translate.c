@@ -1227,6 +1227,37 @@ static unsigned imm_opnds(const insn *in, uint32_t *o)
     }
 }
 
+/* An i32/i64.load whose address is x << k (+ c, an i32.add folded already), the shift right before
+ * it: one load at a scaled index (iops.def IOP_<t>_load_sh). The shift's result must be a
+ * temporary that only the address used. */
+static bool try_load_sh(tr *t, const insn *in, uint16_t op, bool folded, uint32_t x, uint32_t c, uint32_t dst)
+{
+    size_t sw = SIZE_MAX;
+    const tval *ad = at(t, (uint32_t)t->stk.len - 1);
+    if (folded) { /* the add is gone; the last instruction is what computed its operand x */
+        sw = t->last.word;
+    } else if (ad->kind == TV_SLOT && t->last.word != SIZE_MAX && ad->home == t->last.dst) {
+        sw = t->last.word, x = ad->home, c = 0;
+    }
+    bool xacc = is_insn(t, sw, t->code.len, IOP_i32_shl_ri_a);
+    if (!xacc && !is_insn(t, sw, t->code.len, IOP_i32_shl_ri)) return false;
+    const uint32_t *so = (const uint32_t *)(t->code.data + sw + 1); /* d, x, k */
+    if (so[0] != x || x < t->temp_base) return false;
+    uint32_t sx = so[1], k = so[2] & 31u;
+    t->code.len = sw; /* shifts do not trap: no position entry to drop */
+    back_to_prev(t);
+    mark(t, in->offset);
+    pop_n(t, 1);
+    EMIT(t, (op == OP_i32_load ? IOP_i32_load_sh : IOP_i64_load_sh) + (xacc ? 1u : 0u), dst, sx,
+         (uint32_t)in->u.mem.offset, c, k);
+    t->last.acc = true;
+    t->last.acc_in = xacc ? 1 : 0;
+    push_slot(t, op == OP_i32_load ? K23VM_I32 : K23VM_I64);
+    t->last.dst_k = 0;
+    t->last.dst = dst;
+    return true;
+}
+
 /* A fixed-signature instruction (opcodes.def sig != special): constants are folded, binary
  * operations with a constant take an immediate form, everything else is laid out generically. */
 static void tr_fixed(tr *t, const insn *in)
@@ -1278,6 +1309,7 @@ static void tr_fixed(tr *t, const insn *in)
             back_to_prev(t);
         }
     }
+    if ((op == OP_i32_load || op == OP_i64_load) && try_load_sh(t, in, op, fold, fold_x, fold_c, dst)) return;
     size_t before = t->code.len;
     if (sg->result) o[n++] = dst;
     for (uint32_t i = 0; i < np; i++) o[n++] = fold && i == 0 ? fold_x : ref(t, first + i);

@@ -14,43 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "k23vm.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint8_t *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "decode_bench: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 20, len = 0;
-    uint8_t *buf = malloc(cap);
-    for (size_t n; buf && (n = fread(buf + len, 1, cap - len, f)) > 0;) {
-        len += n;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (!buf) fprintf(stderr, "decode_bench: %s: out of memory\n", path);
-    *size = len;
-    return buf;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -86,20 +51,20 @@ int main(int argc, char **argv)
         const char *path = argv[i], *base = strrchr(path, '/');
         base = base ? base + 1 : path;
         size_t size;
-        uint8_t *bytes = slurp(path, &size);
+        uint8_t *bytes = bench_read_file("decode_bench", path, &size);
         if (!bytes) {
             status = 1;
             continue;
         }
         double *t = calloc((size_t)runs, sizeof *t);
         int done = 0;
-        double start = now();
-        while (done < runs && (done < 3 || now() - start < budget)) {
+        double start = bench_now();
+        while (done < runs && (done < 3 || bench_now() - start < budget)) {
             k23vm_module *m = NULL;
-            double t0 = now();
+            double t0 = bench_now();
             err = k23vm_module_new(engine, bytes, size, &m);
             k23vm_module_delete(m);
-            t[done++] = now() - t0;
+            t[done++] = bench_now() - t0;
             if (err) break;
         }
         if (err) {
@@ -109,7 +74,7 @@ int main(int argc, char **argv)
             k23vm_error_delete(err);
             status = 1;
         } else {
-            qsort(t, (size_t)done, sizeof *t, cmp_double);
+            qsort(t, (size_t)done, sizeof *t, bench_cmp_double);
             double best = t[0], median = t[done / 2];
             printf("%-40s %12zu %6d %12.1f %12.1f %10.3f\n", base, size, done, (double)size / best / 1e6,
                    (double)size / median / 1e6, best * 1e3);

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "k23vm.h"
 /* Internal headers: translation is not reachable through the API (it happens on a function's
  * first call), and exec_call is timed beside k23vm_func_call to show what the API's checks and
@@ -44,19 +45,6 @@ static struct {
     double min_mb; /* translation: wasm code bytes per timed run, in copies of a small module */
 } opt = {21, 10000, 20, false, 100000, 1000000, 1e6};
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 typedef struct stat2 {
     double best, median;
 } stat2;
@@ -64,7 +52,7 @@ typedef struct stat2 {
 /* Sorts t in place. */
 static stat2 stats(double *t, size_t n)
 {
-    qsort(t, n, sizeof *t, cmp_double);
+    qsort(t, n, sizeof *t, bench_cmp_double);
     return (stat2){t[0], t[n / 2]};
 }
 
@@ -96,29 +84,6 @@ static bool call_ok(k23vm_error *err, k23vm_trap *trap, const char *what)
     fail("%s: trap: %s", what, k23vm_trap_message(trap));
     k23vm_trap_delete(trap);
     return false;
-}
-
-static uint8_t *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail("%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 20, len = 0;
-    uint8_t *buf = malloc(cap);
-    for (size_t n; buf && (n = fread(buf + len, 1, cap - len, f)) > 0;) {
-        len += n;
-        if (len == cap) {
-            uint8_t *nb = realloc(buf, cap *= 2);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (!buf) fail("%s: out of memory", path);
-    *size = len;
-    return buf;
 }
 
 /* ---- a tiny module encoder --------------------------------------------------------------------------
@@ -346,7 +311,7 @@ static bool bench_translate(k23vm_engine *e, const char *path, trans_row *row)
     const char *base = strrchr(path, '/');
     row->name = base ? base + 1 : path;
     size_t size;
-    uint8_t *bytes = slurp(path, &size);
+    uint8_t *bytes = bench_read_file("micro_bench", path, &size);
     if (!bytes) return false;
     bool good = false;
     k23vm_module **mods = NULL;
@@ -370,8 +335,8 @@ static bool bench_translate(k23vm_engine *e, const char *path, trans_row *row)
         goto done;
     }
     int min_runs = opt.runs < 3 ? opt.runs : 3;
-    double start = now();
-    for (row->runs = 0; row->runs < opt.runs && (row->runs < min_runs || now() - start < opt.budget);) {
+    double start = bench_now();
+    for (row->runs = 0; row->runs < opt.runs && (row->runs < min_runs || bench_now() - start < opt.budget);) {
         for (int k = 0; k < row->copies; k++)
             if (!ok(k23vm_module_new(e, bytes, size, &mods[k]), row->name)) goto done;
         /* Validation alone (no sink) over the same functions: what the validator's pass inside
@@ -381,7 +346,7 @@ static bool bench_translate(k23vm_engine *e, const char *path, trans_row *row)
         for (int pass = 0; pass < 2; pass++) {
             k23vm_error *err = NULL;
             bool translating = (pass == 0) == (row->runs % 2 == 0);
-            double t0 = now();
+            double t0 = bench_now();
             for (int k = 0; k < row->copies && !err; k++)
                 for (uint32_t i = 0; i < row->nfuncs && !err; i++) {
                     if (translating)
@@ -389,7 +354,7 @@ static bool bench_translate(k23vm_engine *e, const char *path, trans_row *row)
                     else
                         err = validate_func(mods[k], i, NULL);
                 }
-            *(translating ? &tr : &va) = now() - t0;
+            *(translating ? &tr : &va) = bench_now() - t0;
             if (!ok(err, translating ? "interp_code" : "validate_func")) goto done;
         }
         if (row->runs == 0) {
@@ -472,15 +437,15 @@ static bool instantiate_once(k23vm_engine *e, const k23vm_module *m, double t[3]
     k23vm_store *s = NULL;
     k23vm_instance *inst = NULL;
     k23vm_trap *trap = NULL;
-    double t0 = now();
+    double t0 = bench_now();
     k23vm_error *err = k23vm_store_new(e, NULL, &s);
-    double t1 = now();
+    double t1 = bench_now();
     if (!err) err = k23vm_instance_new(s, m, NULL, 0, &inst, &trap);
-    double t2 = now();
+    double t2 = bench_now();
     bool checked = err || trap || check_instance(s, inst);
-    double t3 = now();
+    double t3 = bench_now();
     k23vm_store_delete(s);
-    double t4 = now();
+    double t4 = bench_now();
     if (!call_ok(err, trap, "instantiation") || !checked) return false;
     t[0] = t1 - t0;
     t[1] = t2 - t1;
@@ -573,7 +538,7 @@ typedef struct call_row {
  * -1 after a failure (reported). */
 static double run_host_to_wasm(k23vm_store *s, k23vm_func *inc, int how, long calls)
 {
-    double t0 = now();
+    double t0 = bench_now();
     for (int32_t j = 0; j < calls; j++) {
         int32_t got;
         if (how == H_API) {
@@ -592,7 +557,7 @@ static double run_host_to_wasm(k23vm_store *s, k23vm_func *inc, int how, long ca
             return -1;
         }
     }
-    return (now() - t0) / (double)calls * 1e9;
+    return (bench_now() - t0) / (double)calls * 1e9;
 }
 
 /* One timed run of wasm->host calls: one call of a loop of n iterations, its result checked. ns
@@ -601,9 +566,9 @@ static double run_loop(k23vm_store *s, k23vm_func *loop, int callee, int32_t n)
 {
     k23vm_val arg = {.kind = K23VM_I32, .of.i32 = n}, res;
     k23vm_trap *trap;
-    double t0 = now();
+    double t0 = bench_now();
     k23vm_error *err = k23vm_func_call(s, loop, &arg, 1, &res, 1, &trap);
-    double t1 = now();
+    double t1 = bench_now();
     if (!call_ok(err, trap, callee_name[callee])) return -1;
     if (res.of.i32 != n) {
         fail("loop_%s(%d) = %d", callee_name[callee], n, res.of.i32);
@@ -725,9 +690,9 @@ static double clock_cost_ns(void)
 {
     enum { N = 10001 };
     static double t[N];
-    double prev = now();
+    double prev = bench_now();
     for (int i = 0; i < N; i++) {
-        double x = now();
+        double x = bench_now();
         t[i] = x - prev;
         prev = x;
     }

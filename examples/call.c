@@ -12,39 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "example.h"
 #include "k23vm.h"
-
-/* Reads a whole file into a malloc'd buffer; NULL (with the reason printed) on failure. */
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        return NULL;
-    }
-    uint8_t *buf = NULL;
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (size >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)size + 1)) != NULL &&
-        fread(buf, 1, (size_t)size, f) == (size_t)size) {
-        *len = (size_t)size;
-    } else {
-        fprintf(stderr, "%s: cannot read\n", path);
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
-/* True when err is NULL (success); otherwise prints what failed and why, frees the error and
- * returns false. */
-static bool ok(k23vm_error *err, const char *what)
-{
-    if (!err) return true;
-    fprintf(stderr, "%s: %s\n", what, k23vm_error_message(err));
-    k23vm_error_delete(err);
-    return false;
-}
 
 /* Calls the instance's exported function `name`. False (with the reason printed) when there is no
  * such function, the arguments do not match its type or the call traps. */

@@ -439,6 +439,15 @@ static tval *push(tr *t, uint8_t kind, valtype type)
 
 static void push_slot(tr *t, valtype type) { push(t, TV_SLOT, type); }
 
+/* The result of the instruction just emitted, which writes it to dst: pushed into its home (dst),
+ * the instruction patchable to write a local instead (local.set/tee after it). */
+static void result_slot(tr *t, valtype type, uint32_t dst)
+{
+    push_slot(t, type);
+    t->last.dst_k = 0;
+    t->last.dst = dst;
+}
+
 static void pop_n(tr *t, uint32_t n)
 {
     for (uint32_t i = 0; i < n && t->stk.len; i++) {
@@ -962,9 +971,7 @@ static bool try_ri(tr *t, uint16_t op)
     EMIT(t, acc_form(ri_form[op], ain), dst, a, (uint32_t)(int32_t)sk);
     t->last.acc = true;
     t->last.acc_in = ain;
-    push_slot(t, sig_info[op_info[op].sig].result);
-    t->last.dst_k = 0;
-    t->last.dst = dst;
+    result_slot(t, sig_info[op_info[op].sig].result, dst);
     if (shift_index(op) >= 0) {
         t->last.kind = LC_SHIFT;
         t->last.op = op;
@@ -1025,17 +1032,13 @@ static bool try_shop(tr *t, uint16_t op)
     uint32_t dst = at(t, top - 1)->home, a = ref(t, other);
     pop_n(t, 2);
     if (op == OP_i32_xor && ain && (sh == SH_ROTL || sh == SH_SHR_U) && fuse_xor3(t, dst, a, b, k, sh == SH_ROTL)) {
-        push_slot(t, K23VM_I32);
-        t->last.dst_k = 0;
-        t->last.dst = dst;
+        result_slot(t, K23VM_I32, dst);
         return true;
     }
     EMIT(t, acc_form(shop_form[op][sh], ain), dst, a, b, k);
     t->last.acc = true;
     t->last.acc_in = ain;
-    push_slot(t, K23VM_I32);
-    t->last.dst_k = 0;
-    t->last.dst = dst;
+    result_slot(t, K23VM_I32, dst);
     return true;
 }
 
@@ -1126,9 +1129,7 @@ static bool try_fimm(tr *t, uint16_t op)
     EMIT(t, acc_form(form, ain), dst, a, (uint32_t)k, (uint32_t)(k >> 32));
     t->last.acc = true;
     t->last.acc_in = ain;
-    push_slot(t, sig_info[op_info[op].sig].result);
-    t->last.dst_k = 0;
-    t->last.dst = dst;
+    result_slot(t, sig_info[op_info[op].sig].result, dst);
     return true;
 }
 
@@ -1169,9 +1170,7 @@ static bool try_fmem(tr *t, uint16_t op)
     t->last.a = addr;
     t->last.b = off;
     t->last.c = add;
-    push_slot(t, type);
-    t->last.dst_k = 0;
-    t->last.dst = dst;
+    result_slot(t, type, dst);
     return true;
 }
 
@@ -1252,9 +1251,7 @@ static bool try_load_sh(tr *t, const insn *in, uint16_t op, bool folded, uint32_
          (uint32_t)in->u.mem.offset, c, k);
     t->last.acc = true;
     t->last.acc_in = xacc ? 1 : 0;
-    push_slot(t, op == OP_i32_load ? K23VM_I32 : K23VM_I64);
-    t->last.dst_k = 0;
-    t->last.dst = dst;
+    result_slot(t, op == OP_i32_load ? K23VM_I32 : K23VM_I64, dst);
     return true;
 }
 
@@ -1324,9 +1321,7 @@ static void tr_fixed(tr *t, const insn *in)
     t->last.acc_in = ain;
     if (sg->result) {
         t->last.acc = sg->result != K23VM_V128;
-        push_slot(t, sg->result);
-        t->last.dst_k = 0;
-        t->last.dst = dst;
+        result_slot(t, sg->result, dst);
         if (is_cmp(op)) {
             t->last.kind = LC_CMP;
             t->last.op = op;
@@ -1402,14 +1397,6 @@ static void tr_call(tr *t, const insn *in, uint32_t funcidx, const functype *ft,
     else EMIT(t, IOP_x_call, funcidx - t->m->nfunc_imports, a, funcidx);
     pop_n(t, n);
     for (uint32_t i = 0; i < ft->nresults; i++) push_slot(t, ft->results[i]);
-}
-
-/* The result of a special instruction: pushed into its home, its producer patchable. */
-static void result_slot(tr *t, valtype type, uint32_t dst)
-{
-    push_slot(t, type);
-    t->last.dst_k = 0;
-    t->last.dst = dst;
 }
 
 static k23vm_error *tr_insn(void *ctx, const insn *in, const val_state *vs)

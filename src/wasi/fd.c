@@ -18,10 +18,7 @@
 
 /* ---- iovecs ------------------------------------------------------------------------------------ */
 
-/* Reads the guest's iovec array (8 bytes each: buf, len) at iovs into host iovecs pointing into
- * guest memory, every one range-checked. At most IOV_MAX of them (a short transfer, as POSIX
- * allows). *n is the number used. */
-static uint16_t get_iovs(wasi_call *c, uint32_t iovs, uint32_t count, struct iovec *out, int *n)
+uint16_t wasi_get_iovs(wasi_call *c, uint32_t iovs, uint32_t count, struct iovec *out, size_t *n)
 {
     if (count > IOV_MAX) count = IOV_MAX;
     WASI_CHECK(c, iovs, (uint64_t)count * 8);
@@ -31,7 +28,7 @@ static uint16_t get_iovs(wasi_call *c, uint32_t iovs, uint32_t count, struct iov
         out[i].iov_base = c->mem + buf;
         out[i].iov_len = len;
     }
-    *n = (int)count;
+    *n = count;
     return W_ESUCCESS;
 }
 
@@ -46,8 +43,9 @@ static uint16_t do_rw(wasi_call *c, const k23vm_val *a, bool write, bool positio
     if (e) return e;
     WASI_CHECK(c, resp, 4);
     static _Thread_local struct iovec v[IOV_MAX];
-    int n;
-    if ((e = get_iovs(c, iovs, count, v, &n))) return e;
+    size_t nv;
+    if ((e = wasi_get_iovs(c, iovs, count, v, &nv))) return e;
+    int n = (int)nv; /* at most IOV_MAX */
     if (positional && off > INT64_MAX) return W_EINVAL;
     ssize_t r;
     do {

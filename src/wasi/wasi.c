@@ -507,20 +507,6 @@ static uint16_t wasi_sock_accept(wasi_call *c, const k23vm_val *a)
     return W_ESUCCESS;
 }
 
-static uint16_t sock_iovs(wasi_call *c, uint32_t iovs, uint32_t count, struct iovec *v, size_t *n)
-{
-    if (count > IOV_MAX) count = IOV_MAX;
-    WASI_CHECK(c, iovs, (uint64_t)count * 8);
-    for (uint32_t i = 0; i < count; i++) {
-        uint32_t buf = wasi_get_u32(c, iovs + i * 8), len = wasi_get_u32(c, iovs + i * 8 + 4);
-        WASI_CHECK(c, buf, len);
-        v[i].iov_base = c->mem + buf;
-        v[i].iov_len = len;
-    }
-    *n = count;
-    return W_ESUCCESS;
-}
-
 static uint16_t wasi_sock_recv(wasi_call *c, const k23vm_val *a)
 {
     wasi_fd *f;
@@ -532,7 +518,7 @@ static uint16_t wasi_sock_recv(wasi_call *c, const k23vm_val *a)
     WASI_CHECK(c, flagsp, 2);
     static _Thread_local struct iovec v[IOV_MAX];
     struct msghdr mh = {.msg_iov = v};
-    if ((e = sock_iovs(c, ARG_U32(1), ARG_U32(2), v, &mh.msg_iovlen))) return e;
+    if ((e = wasi_get_iovs(c, ARG_U32(1), ARG_U32(2), v, &mh.msg_iovlen))) return e;
     int fl = ((riflags & 1) ? MSG_PEEK : 0) | ((riflags & 2) ? MSG_WAITALL : 0);
     ssize_t r;
     do r = recvmsg(f->host, &mh, fl);
@@ -553,7 +539,7 @@ static uint16_t wasi_sock_send(wasi_call *c, const k23vm_val *a)
     WASI_CHECK(c, lenp, 4);
     static _Thread_local struct iovec v[IOV_MAX];
     struct msghdr mh = {.msg_iov = v};
-    if ((e = sock_iovs(c, ARG_U32(1), ARG_U32(2), v, &mh.msg_iovlen))) return e;
+    if ((e = wasi_get_iovs(c, ARG_U32(1), ARG_U32(2), v, &mh.msg_iovlen))) return e;
     ssize_t r;
     do r = sendmsg(f->host, &mh, MSG_NOSIGNAL);
     while (r < 0 && errno == EINTR);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 
 #include "k23vm.h"
 #include "k23vm/wasi.h"
@@ -184,6 +185,10 @@ uint16_t wasi_fd_add(k23vm_wasi *w, int host, uint8_t type, uint64_t base, uint6
 /* Closes the descriptor's host side and frees its cached listing; the slot becomes free. */
 void wasi_fd_release(wasi_fd *f);
 void wasi_fd_clear_listing(wasi_fd *f);
+/* Reads the guest's iovec array (8 bytes each: buf, len) at iovs into host iovecs pointing into
+ * guest memory, every one range-checked. At most IOV_MAX of them (a short transfer, as POSIX
+ * allows). *n is the number used. */
+uint16_t wasi_get_iovs(wasi_call *c, uint32_t iovs, uint32_t count, struct iovec *out, size_t *n);
 /* Filetype of a stat result. */
 uint8_t wasi_filetype(mode_t mode);
 /* A filestat (64 bytes) from a host stat, written at guest address p (range already checked). */

@@ -379,6 +379,16 @@ static bool parse_u64(const char *s, uint64_t *out, bool suffixes)
     return true;
 }
 
+/* The index of val among names[0..n) (NULL entries never match), or -1 after a usage error naming
+ * option and what it expects. */
+static int parse_choice(const char *option, const char *val, const char *const *names, int n, const char *expected)
+{
+    for (int i = 0; i < n; i++)
+        if (names[i] && !strcmp(val, names[i])) return i;
+    fprintf(stderr, "%s: run: %s: expected %s, got '%s'\n", prog, option, expected, val);
+    return -1;
+}
+
 /* Parses the arguments of `run` (argv after "run"). Returns 0, or 2 after printing a usage error. */
 static int parse_run(int argc, char **argv, run_opts *o)
 {
@@ -444,25 +454,17 @@ static int parse_run(int argc, char **argv, run_opts *o)
                 return 2;
             }
         } else if (!strcmp(name, "--mode")) {
-            if (!strcmp(val, "interp"))
-                o->mode = K23VM_MODE_INTERP;
-            else if (!strcmp(val, "jit"))
-                o->mode = K23VM_MODE_JIT;
-            else if (!strcmp(val, "tiered"))
-                o->mode = K23VM_MODE_TIERED;
-            else {
-                fprintf(stderr, "%s: run: --mode: expected interp, jit or tiered, got '%s'\n", prog, val);
-                return 2;
-            }
+            static const char *const modes[] = {[K23VM_MODE_INTERP] = "interp", [K23VM_MODE_JIT] = "jit",
+                                                [K23VM_MODE_TIERED] = "tiered"};
+            int m = parse_choice(name, val, modes, (int)(sizeof modes / sizeof *modes), "interp, jit or tiered");
+            if (m < 0) return 2;
+            o->mode = (k23vm_exec_mode)m;
         } else if (!strcmp(name, "--bounds")) {
-            if (!strcmp(val, "guard"))
-                o->bounds = K23VM_BOUNDS_GUARD;
-            else if (!strcmp(val, "explicit"))
-                o->bounds = K23VM_BOUNDS_EXPLICIT;
-            else {
-                fprintf(stderr, "%s: run: --bounds: expected guard or explicit, got '%s'\n", prog, val);
-                return 2;
-            }
+            static const char *const bounds[] = {[K23VM_BOUNDS_GUARD] = "guard",
+                                                 [K23VM_BOUNDS_EXPLICIT] = "explicit"};
+            int b = parse_choice(name, val, bounds, (int)(sizeof bounds / sizeof *bounds), "guard or explicit");
+            if (b < 0) return 2;
+            o->bounds = (k23vm_bounds_mode)b;
         }
     }
     if (i >= argc) {
